@@ -1,0 +1,40 @@
+"""Working-day calendars: national data, locality overlays, hall hours; scalar and bulk.
+
+Start with :func:`china`, the national calendar compiled from the State Council notices
+(2004 onwards) and, for years not yet published, from the statutory rules (flagged
+provisional). See ``docs/calendar.md`` for a guide.
+"""
+
+from hallflow.calendar.data import Festival, FestivalDays, Notice, YearData, dump_year, load_year
+from hallflow.calendar.engine import (
+    MONDAY_TO_FRIDAY,
+    BulkOps,
+    DayInfo,
+    DayKind,
+    WorkCalendar,
+    WorkingDayCount,
+)
+from hallflow.calendar.hours import DEFAULT_ZONE, HallHours, Shift, shifts
+from hallflow.calendar.overlay import Overlay
+from hallflow.calendar.reference import ReferenceCalendar
+
+__all__ = [
+    "DEFAULT_ZONE",
+    "MONDAY_TO_FRIDAY",
+    "BulkOps",
+    "DayInfo",
+    "DayKind",
+    "Festival",
+    "FestivalDays",
+    "HallHours",
+    "Notice",
+    "Overlay",
+    "ReferenceCalendar",
+    "Shift",
+    "WorkCalendar",
+    "WorkingDayCount",
+    "YearData",
+    "dump_year",
+    "load_year",
+    "shifts",
+]
