@@ -19,6 +19,7 @@ __all__ = [
     "offsets",
     "overlays",
     "weekmasks",
+    "working_minutes",
 ]
 
 
@@ -122,4 +123,15 @@ def instants_in(spec: CalendarSpec) -> st.SearchStrategy[dt.datetime]:
         day, minute = args
         return dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=tz)
 
-    return st.tuples(dates_in(spec, margin=1), st.integers(0, 24 * 60 - 1)).map(build)
+    # Shifts sit on a quarter-hour grid; favour instants on it so shift edges are hit.
+    minute = st.one_of(st.integers(0, 24 * 60 - 1), st.integers(0, 95).map(lambda q: q * 15))
+    return st.tuples(dates_in(spec, margin=1), minute).map(build)
+
+
+def working_minutes() -> st.SearchStrategy[dt.timedelta]:
+    """Working-time amounts in whole minutes, either sign, often whole quarter hours."""
+    return st.one_of(
+        st.integers(-600, 600),
+        st.integers(-3 * 24 * 60, 3 * 24 * 60),
+        st.integers(-200, 200).map(lambda q: q * 15),
+    ).map(lambda m: dt.timedelta(minutes=m))
