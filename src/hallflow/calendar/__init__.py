@@ -15,11 +15,14 @@ from hallflow.calendar.engine import (
     WorkingDayCount,
 )
 from hallflow.calendar.hours import DEFAULT_ZONE, HallHours, Shift, shifts
+from hallflow.calendar.national import FIRST_YEAR, china, load_years, national_layer
 from hallflow.calendar.overlay import Overlay
+from hallflow.calendar.provisional import compare_with_official, provisional_year
 from hallflow.calendar.reference import ReferenceCalendar
 
 __all__ = [
     "DEFAULT_ZONE",
+    "FIRST_YEAR",
     "MONDAY_TO_FRIDAY",
     "BulkOps",
     "DayInfo",
@@ -34,7 +37,12 @@ __all__ = [
     "WorkCalendar",
     "WorkingDayCount",
     "YearData",
+    "china",
+    "compare_with_official",
     "dump_year",
     "load_year",
+    "load_years",
+    "national_layer",
+    "provisional_year",
     "shifts",
 ]
