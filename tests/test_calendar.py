@@ -115,7 +115,9 @@ def test_unpublished_years_are_flagged(cal: WorkCalendar) -> None:
     december = cal.explain_working_days(D(2026, 12, 10), 20)
     assert december.provisional
     assert "provisional" in december.describe()
-    assert cal.bulk.is_provisional(np.array(["2026-06-01", "2028-06-01"], "datetime64[D]")).tolist() == [
+    assert cal.bulk.is_provisional(
+        np.array(["2026-06-01", "2028-06-01"], "datetime64[D]")
+    ).tolist() == [
         False,
         True,
     ]
@@ -175,7 +177,7 @@ def test_later_layers_win_and_compose(cal: WorkCalendar) -> None:
 def test_overlay_conflict_is_refused() -> None:
     with pytest.raises(OverlayConflictError, match="2026-07-15"):
         Overlay("bad", holidays=[D(2026, 7, 15)], workdays=[D(2026, 7, 15)])
-    with pytest.raises(CalendarDataError, match="not a datetime.date"):
+    with pytest.raises(CalendarDataError, match=r"not a datetime\.date"):
         Overlay("bad", holidays=["2026-07-15"])  # type: ignore[list-item]
 
 

@@ -63,9 +63,7 @@ def test_bad_date_is_an_argument_error(capsys: pytest.CaptureFixture[str]) -> No
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 
-def test_missing_notice_file_is_refused(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_missing_notice_file_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(capsys, "calendar", "import-notice", str(tmp_path / "nope.txt"))
     assert status == 2
     assert "nope.txt" in err

@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
             "--data",
             type=Path,
             metavar="DIR",
-            help="a folder of year files from import-notice, replacing shipped or provisional years",
+            help="folder of year files from import-notice; replaces shipped or provisional years",
         )
         p.add_argument(
             "--until",

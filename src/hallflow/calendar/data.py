@@ -148,6 +148,14 @@ class FestivalDays:
             )
 
 
+def _notice_tuple(value: Iterable[Notice]) -> tuple[Notice, ...]:
+    return tuple(value)
+
+
+def _festival_tuple(value: Iterable[FestivalDays]) -> tuple[FestivalDays, ...]:
+    return tuple(value)
+
+
 @attrs.define(frozen=True, slots=True)
 class YearData:
     """One year of the national calendar, as the State Council published it.
@@ -161,8 +169,8 @@ class YearData:
     """
 
     year: int
-    notices: tuple[Notice, ...] = attrs.field(converter=tuple)
-    festivals: tuple[FestivalDays, ...] = attrs.field(converter=tuple)
+    notices: tuple[Notice, ...] = attrs.field(converter=_notice_tuple)
+    festivals: tuple[FestivalDays, ...] = attrs.field(converter=_festival_tuple)
     provisional: bool = False
 
     def __attrs_post_init__(self) -> None:

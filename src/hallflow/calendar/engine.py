@@ -302,13 +302,11 @@ class WorkCalendar:
     def _kth(self, k: int, d: dt.date, n: int) -> dt.date:
         if 0 <= k < self._nwork:
             return self._wdates[k]
-        raise CalendarRangeError(
-            "result", f"{n:+d} working days from {d}", self._first, self._last
-        )
+        raise CalendarRangeError("result", f"{n:+d} working days from {d}", self._first, self._last)
 
     def is_working_day(self, d: dt.date) -> bool:
         """Whether ``d`` is a working day."""
-        return self._work[self._index("d", d)] == 1
+        return bool(self._work[self._index("d", d)] == 1)
 
     def add_working_days(self, d: dt.date, n: int) -> dt.date:
         """Count ``n`` working days from ``d``.
@@ -336,12 +334,12 @@ class WorkCalendar:
     def is_provisional(self, d: dt.date) -> bool:
         """Whether ``d`` lies in a generated (not yet published) part of the calendar."""
         i = self._index("d", d)
-        return self._cum_prov[i] != (self._cum_prov[i - 1] if i else 0)
+        return bool(self._cum_prov[i] != (self._cum_prov[i - 1] if i else 0))
 
     def any_provisional(self, a: dt.date, b: dt.date) -> bool:
         """Whether any day from ``a`` to ``b`` (inclusive, either order) is provisional."""
         i, j = sorted((self._index("a", a), self._index("b", b)))
-        return self._cum_prov[j] != (self._cum_prov[i - 1] if i else 0)
+        return bool(self._cum_prov[j] != (self._cum_prov[i - 1] if i else 0))
 
     def day_info(self, d: dt.date) -> DayInfo:
         """What the calendar says about ``d`` and which layer decided it."""
@@ -383,10 +381,7 @@ class WorkCalendar:
         i = local.toordinal() - self._ord0
         if not 0 <= i < self._n:
             raise CalendarRangeError(field, when, self._first, self._last)
-        t = (
-            (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000
-            + local.microsecond
-        )
+        t = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000 + local.microsecond
         return i, t
 
     def _worked(self, i: int, t: int) -> int:
@@ -469,7 +464,7 @@ class WorkCalendar:
         return self.add_working_days(day, 0)
 
     def is_open(self, when: dt.datetime) -> bool:
-        """Whether the hall is open at ``when``: inside a shift of a working day or a duty window."""
+        """Whether the hall is open at ``when``: in a shift of a working day or a duty window."""
         i, t = self._local("when", when)
         weekday = (self._ord0 + i - 1) % 7
         day = self.hours.shifts_on(weekday) if self._work[i] else self.hours.duty_on(weekday)

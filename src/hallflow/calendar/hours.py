@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
@@ -88,14 +89,20 @@ def _check_day(field: str, day: Iterable[Shift]) -> tuple[Shift, ...]:
     for shift in ordered:
         if not isinstance(shift, Shift):
             raise HoursError(f"{field} holds {shift!r}, which is not a Shift")
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         if after.start < before.end:
             raise HoursError(f"{field}: shift {after} overlaps shift {before}")
     return ordered
 
 
-def _week(field: str) -> object:
-    def convert(value: Mapping[int, Iterable[Shift]] | None) -> tuple[tuple[int, tuple[Shift, ...]], ...]:
+_WeekInput = Mapping[int, Iterable[Shift]] | None
+_Week = tuple[tuple[int, tuple[Shift, ...]], ...]
+
+
+def _week(field: str) -> Callable[[_WeekInput], _Week]:
+    def convert(
+        value: Mapping[int, Iterable[Shift]] | None,
+    ) -> tuple[tuple[int, tuple[Shift, ...]], ...]:
         if value is None:
             return ()
         if not isinstance(value, Mapping):
@@ -115,6 +122,18 @@ def _check_zone(_instance: object, _attribute: object, value: str) -> None:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
         raise HoursError(f"zone={value!r} is not a known IANA time zone") from None
+
+
+def _weekdays(value: _WeekInput) -> _Week:
+    return _week("weekdays")(value)
+
+
+def _duty(value: _WeekInput) -> _Week:
+    return _week("duty")(value)
+
+
+def _workday(value: Iterable[Shift]) -> tuple[Shift, ...]:
+    return _check_day("workday", value)
 
 
 def _default_shifts() -> tuple[Shift, ...]:
@@ -140,14 +159,14 @@ class HallHours:
         zone: the hall's IANA time zone.
     """
 
-    workday: tuple[Shift, ...] = attrs.field(
-        factory=_default_shifts, converter=lambda v: _check_day("workday", v)
-    )
+    workday: tuple[Shift, ...] = attrs.field(factory=_default_shifts, converter=_workday)
     weekdays: tuple[tuple[int, tuple[Shift, ...]], ...] = attrs.field(
-        default=None, converter=_week("weekdays")  # type: ignore[misc]
+        default=None,
+        converter=_weekdays,
     )
     duty: tuple[tuple[int, tuple[Shift, ...]], ...] = attrs.field(
-        default=None, converter=_week("duty")  # type: ignore[misc]
+        default=None,
+        converter=_duty,
     )
     cutoff: dt.time | None = None
     zone: str = attrs.field(default=DEFAULT_ZONE, validator=_check_zone)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
@@ -12,8 +12,14 @@ from hallflow.errors import CalendarDataError, OverlayConflictError
 __all__ = ["Overlay"]
 
 
-def _day_map(field: str) -> object:
-    def convert(value: Mapping[dt.date, str] | Iterable[dt.date] | None) -> tuple[tuple[dt.date, str], ...]:
+_DayInput = Mapping[dt.date, str] | Iterable[dt.date] | None
+_DayMap = tuple[tuple[dt.date, str], ...]
+
+
+def _day_map(field: str) -> Callable[[_DayInput], _DayMap]:
+    def convert(
+        value: Mapping[dt.date, str] | Iterable[dt.date] | None,
+    ) -> tuple[tuple[dt.date, str], ...]:
         if value is None:
             return ()
         items = value.items() if isinstance(value, Mapping) else ((d, "") for d in value)
@@ -27,6 +33,14 @@ def _day_map(field: str) -> object:
         return tuple(sorted(out.items()))
 
     return convert
+
+
+def _holidays(value: _DayInput) -> _DayMap:
+    return _day_map("holidays")(value)
+
+
+def _workdays(value: _DayInput) -> _DayMap:
+    return _day_map("workdays")(value)
 
 
 def _spans(value: Iterable[tuple[dt.date, dt.date]] | None) -> tuple[tuple[dt.date, dt.date], ...]:
@@ -62,13 +76,16 @@ class Overlay:
 
     name: str
     holidays: tuple[tuple[dt.date, str], ...] = attrs.field(
-        default=None, converter=_day_map("holidays")  # type: ignore[misc]
+        default=None,
+        converter=_holidays,
     )
     workdays: tuple[tuple[dt.date, str], ...] = attrs.field(
-        default=None, converter=_day_map("workdays")  # type: ignore[misc]
+        default=None,
+        converter=_workdays,
     )
     provisional: tuple[tuple[dt.date, dt.date], ...] = attrs.field(
-        default=None, converter=_spans  # type: ignore[misc]
+        default=None,
+        converter=_spans,
     )
 
     def __attrs_post_init__(self) -> None:
