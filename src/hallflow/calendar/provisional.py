@@ -28,11 +28,12 @@ for the reasoning and a blind check against the published 2025 and 2026 notices)
   festival day is then listed under Mid-Autumn and the rest of the break, with its make-up
   days, under National Day.
 * **Make-up working days** (调休上班): a break needs as many as it has weekdays beyond its
-  statutory days (statutory days that fall on a weekend are made good by a weekday off).
-  They go on the weekend days nearest the break, outside every break and not already
-  taken: an even number is split evenly before and after the break; an odd one is split
-  with the extra day on the side whose nearest free weekend day is closer (before on a
-  tie). Breaks are processed in date order.
+  statutory days (statutory days that fall on a weekend are made good by a weekday off),
+  which under these rules is 0, 1 or 2. One goes on the nearest free weekend day (before
+  the break on a tie); two go on a whole weekend touching the break when there is one
+  (a break starting on a Monday or ending on a Friday), otherwise one on the nearest free
+  weekend day on each side. "Free" means outside every break and not already taken;
+  breaks are processed in date order (:func:`make_up_days`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = [
     "DayDifference",
     "compare_with_official",
     "day_status",
+    "make_up_days",
     "provisional_year",
     "statutory_days",
 ]
@@ -151,11 +153,33 @@ def _free_weekend_days(start: dt.date, step: int, blocked: set[dt.date]) -> list
     return found
 
 
-def _makeups(brk: _Break, blocked: set[dt.date]) -> tuple[dt.date, ...]:
-    need = brk.makeups_needed
-    if need == 0:
+def make_up_days(
+    days: tuple[dt.date, ...], need: int, blocked: set[dt.date]
+) -> tuple[dt.date, ...]:
+    """Choose ``need`` make-up working days for the break ``days``.
+
+    * Two days, and a whole weekend touches the break (it starts on a Monday or ends on a
+      Friday) and is free: that weekend (the one before, if both are).
+    * Otherwise the days are split between the two sides of the break, each side taking
+      its nearest free weekend days; an odd day goes to the side whose nearest free
+      weekend day is closer, before the break on a tie. A side short of free days passes
+      its share to the other.
+
+    Args:
+        days: the break, in date order.
+        need: how many make-up days it needs.
+        blocked: days that may not be chosen (every break, and make-up days already taken).
+
+    Returns:
+        The chosen days, in date order.
+    """
+    if need <= 0:
         return ()
-    first, last = brk.days[0], brk.days[-1]
+    first, last = days[0], days[-1]
+    if need == 2:
+        for pair in ((first - 2 * _DAY, first - _DAY), (last + _DAY, last + 2 * _DAY)):
+            if all(d.weekday() >= 5 and d not in blocked for d in pair):
+                return pair
     before = _free_weekend_days(first, -1, blocked)
     after = _free_weekend_days(last, 1, blocked)
     n_before = n_after = need // 2
@@ -166,12 +190,15 @@ def _makeups(brk: _Break, blocked: set[dt.date]) -> tuple[dt.date, ...]:
             n_before += 1
         else:
             n_after += 1
-    # A side short of free days passes its share to the other.
     n_before, n_after = (
         min(n_before, len(before)) + max(0, n_after - len(after)),
         min(n_after, len(after)) + max(0, n_before - len(before)),
     )
     return tuple(sorted(before[:n_before] + after[:n_after]))
+
+
+def _makeups(brk: _Break, blocked: set[dt.date]) -> tuple[dt.date, ...]:
+    return make_up_days(brk.days, brk.makeups_needed, blocked) if brk.makeups_needed else ()
 
 
 def provisional_year(year: int) -> YearData:
@@ -206,8 +233,7 @@ def provisional_year(year: int) -> YearData:
             festivals.append(FestivalDays(Festival.MID_AUTUMN, holidays=(autumn,)))
         else:
             festivals.append(FestivalDays(brk.festival, holidays=brk.days, workdays=workdays))
-    # data.py converts with the bare `tuple`, whose type variable mypy cannot bind.
-    return YearData(year=year, notices=(), festivals=festivals, provisional=True)  # type: ignore[arg-type]
+    return YearData(year=year, notices=(), festivals=festivals, provisional=True)
 
 
 def day_status(data: YearData, day: dt.date) -> str:
