@@ -100,7 +100,7 @@ def test_every_year_from_2004_to_2026_is_published(years: dict[int, YearData]) -
 
 def test_each_file_round_trips_through_dumps_and_loads() -> None:
     folder = resources.files("hallflow.calendar") / "data" / "cn"
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".toml"))
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
     assert [p.name for p in files] == [f"{y}.toml" for y in range(FIRST, LAST + 1)]
     for path in files:
         data = loads_year(path.read_text(encoding="utf-8"), source=path.name)
