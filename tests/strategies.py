@@ -65,9 +65,7 @@ def hall_hours(draw: st.DrawFn) -> HallHours:
     overrides = draw(st.dictionaries(st.integers(0, 6), shift_lists(), max_size=3))
     cutoff = draw(st.none() | st.times().map(lambda t: t.replace(second=0, microsecond=0)))
     zone = draw(st.sampled_from(["Asia/Shanghai", "Asia/Urumqi", "UTC"]))
-    return HallHours(
-        workday=draw(shift_lists()), weekdays=overrides, cutoff=cutoff, zone=zone
-    )
+    return HallHours(workday=draw(shift_lists()), weekdays=overrides, cutoff=cutoff, zone=zone)
 
 
 @st.composite
@@ -103,9 +101,7 @@ def calendar_specs(draw: st.DrawFn, max_days: int = 400) -> CalendarSpec:
 def dates_in(spec: CalendarSpec, margin: int = 3) -> st.SearchStrategy[dt.date]:
     """Dates in the range, with the ends and a few days beyond them favoured."""
     span = (spec.last - spec.first).days
-    edges = st.sampled_from(
-        [-margin, -1, 0, 1, span - 1, span, span + 1, span + margin]
-    )
+    edges = st.sampled_from([-margin, -1, 0, 1, span - 1, span, span + 1, span + margin])
     inner = st.integers(-margin, span + margin)
     return st.one_of(edges, inner).map(lambda k: spec.first + dt.timedelta(days=k))
 
