@@ -1,0 +1,138 @@
+"""Smoke test of ``benchmarks/run.py --quick --json``: output structure and correctness.
+
+No timing assertions: only that every operation was measured for every library, that the
+numbers are well-formed, and that hallflow's answers equal chinesecalendar's on the sample.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("chinese_calendar")
+pytest.importorskip("holidays")
+pytest.importorskip("pandas")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "run.py"
+
+SCALAR_OPS = ("scalar add 10", "scalar add 200", "scalar count year")
+SCALAR_LIBS = {
+    "hallflow": "yes",
+    "chinesecalendar": "yes",
+    "holidays": "yes",
+    "numpy busdaycalendar": "no",
+    "numpy holidays=": "no",
+    "pandas": "no",
+}
+BULK_LIBS = {"hallflow": "yes", "numpy busdaycalendar": "no", "numpy holidays=": "no"}
+ROW_KEYS = {
+    "operation",
+    "library",
+    "median_ns",
+    "per",
+    "speedup",
+    "equal_hallflow",
+    "equal_chinesecalendar",
+    "knows_makeup",
+    "call",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench") / "quick.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return data, proc.stdout
+
+
+def _rows(data: dict[str, Any], op: str) -> dict[str, dict[str, Any]]:
+    return {r["library"]: r for r in data["rows"] if r["operation"] == op}
+
+
+def test_report_structure(quick_run: tuple[dict[str, Any], str]) -> None:
+    data, stdout = quick_run
+    assert set(data) == {"machine", "config", "calendar", "rows", "targets"}
+    assert data["config"]["quick"] is True
+    for key in ("cpu", "cores", "python", "numpy", "pandas", "holidays", "chinesecalendar"):
+        assert data["machine"][key]
+    assert data["calendar"]["first"] == "2004-01-01"
+    assert data["calendar"]["last"] == "2030-12-31"
+    assert data["calendar"]["memory"]["memory_bytes"] > 0
+    for row in data["rows"]:
+        assert set(row) == ROW_KEYS
+        assert row["median_ns"] > 0
+        assert row["per"] in {"call", "batch"}
+        assert row["knows_makeup"] in {"yes", "no"}
+    assert "| operation" in stdout
+    assert "targets:" in stdout
+
+
+def test_every_operation_and_library_measured(quick_run: tuple[dict[str, Any], str]) -> None:
+    data, _ = quick_run
+    ops = {r["operation"] for r in data["rows"]}
+    size = f"{data['config']['bulk_size']:,}"
+    bulk_ops = (f"bulk add 10 ({size})", f"bulk count year ({size})")
+    assert ops == {*SCALAR_OPS, *bulk_ops, "build china(until=2030)"}
+    for op in SCALAR_OPS:
+        rows = _rows(data, op)
+        assert {lib: r["knows_makeup"] for lib, r in rows.items()} == SCALAR_LIBS
+        assert all(r["per"] == "call" for r in rows.values())
+    for op in bulk_ops:
+        rows = _rows(data, op)
+        assert {lib: r["knows_makeup"] for lib, r in rows.items()} == BULK_LIBS
+        assert all(r["per"] == "batch" for r in rows.values())
+
+
+def test_speedup_column(quick_run: tuple[dict[str, Any], str]) -> None:
+    data, _ = quick_run
+    for row in data["rows"]:
+        if row["library"] == "hallflow":
+            assert row["speedup"] is None
+            continue
+        base = _rows(data, row["operation"])["hallflow"]["median_ns"]
+        assert row["speedup"] == pytest.approx(row["median_ns"] / base)
+
+
+def test_correctness_columns(quick_run: tuple[dict[str, Any], str]) -> None:
+    data, _ = quick_run
+    for row in data["rows"]:
+        if row["operation"].startswith("build"):
+            assert row["equal_hallflow"] is None
+            continue
+        for key in ("equal_hallflow", "equal_chinesecalendar"):
+            assert 0.0 <= row[key] <= 1.0
+        if row["library"] == "hallflow":
+            # hallflow equals itself, and its answers are cross-checked against chinesecalendar
+            assert row["equal_hallflow"] == 1.0
+            assert row["equal_chinesecalendar"] == 1.0, row["operation"]
+        if row["library"] == "chinesecalendar":
+            assert row["equal_chinesecalendar"] == 1.0
+
+
+def test_targets_section(quick_run: tuple[dict[str, Any], str]) -> None:
+    data, stdout = quick_run
+    names = [t["name"] for t in data["targets"]]
+    assert len(names) == 7
+    assert any(n.startswith("bulk add 10") for n in names)
+    assert any(n.startswith("build china") for n in names)
+    assert any(n.startswith("memory_bytes") for n in names)
+    for target in data["targets"]:
+        assert isinstance(target["passed"], bool)
+        assert target["measured"] >= 0
+        status = "PASS" if target["passed"] else "MISS"
+        assert f"{status}  {target['name']}" in stdout
