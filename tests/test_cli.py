@@ -67,3 +67,31 @@ def test_missing_notice_file_is_refused(capsys: pytest.CaptureFixture[str], tmp_
     status, _, err = run(capsys, "calendar", "import-notice", str(tmp_path / "nope.txt"))
     assert status == 2
     assert "nope.txt" in err
+
+
+def test_import_notice_writes_a_year_a_calendar_loads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from hallflow.calendar.data import load_year, national_years
+
+    notice = Path(__file__).parent / "data" / "notices" / "2026.txt"
+    status, out, _ = run(capsys, "calendar", "import-notice", str(notice), "-o", str(tmp_path))
+    assert status == 0
+    written = load_year(tmp_path / "2026.toml")
+    shipped = {y.year: y for y in national_years()}[2026]
+    assert written == shipped
+    assert str(tmp_path / "2026.toml") in out
+    status, out, _ = run(
+        capsys, "calendar", "due", "2026-09-28", "20", "--brief", "--data", str(tmp_path)
+    )
+    assert status == 0
+    assert out.startswith(f"due: {china().add_working_days(dt.date(2026, 9, 28), 20):%Y-%m-%d}")
+
+
+def test_not_a_notice_names_the_rule(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bogus = tmp_path / "menu.txt"
+    bogus.write_text("今日菜单：米饭、青菜、豆腐汤。\n", encoding="utf-8")
+    status, _, err = run(capsys, "calendar", "import-notice", str(bogus))
+    assert status == 2
+    assert err.startswith("hallflow: error:")
+    assert "not-a-notice" in err

@@ -16,6 +16,7 @@ from hallflow.calendar.engine import (
 )
 from hallflow.calendar.hours import DEFAULT_ZONE, HallHours, Shift, shifts
 from hallflow.calendar.national import FIRST_YEAR, china, load_years, national_layer
+from hallflow.calendar.notice import import_notice, parse_notice
 from hallflow.calendar.overlay import Overlay
 from hallflow.calendar.provisional import compare_with_official, provisional_year
 from hallflow.calendar.reference import ReferenceCalendar
@@ -40,9 +41,11 @@ __all__ = [
     "china",
     "compare_with_official",
     "dump_year",
+    "import_notice",
     "load_year",
     "load_years",
     "national_layer",
+    "parse_notice",
     "provisional_year",
     "shifts",
 ]
