@@ -10,8 +10,12 @@ __all__ = [
     "CalendarDataError",
     "CalendarError",
     "CalendarRangeError",
+    "ClockError",
+    "ClockStateError",
+    "ExtensionRefusedError",
     "HallflowError",
     "HoursError",
+    "LimitError",
     "NaiveDatetimeError",
     "NoticeParseError",
     "OverlayConflictError",
@@ -86,3 +90,48 @@ class NoticeParseError(CalendarError, ValueError):
         self.line = line
         where = f"line {line_no}: {line.strip()!r}: " if line_no else ""
         super().__init__(f"{where}{message} [{rule}]")
+
+
+class ClockError(HallflowError):
+    """A case clock was given an event or a limit it cannot accept."""
+
+
+class LimitError(ClockError, ValueError):
+    """A time limit is malformed (a negative amount, an extension in the wrong unit...)."""
+
+
+class ClockStateError(ClockError):
+    """An event does not fit the clock's state or history.
+
+    Attributes:
+        clock: the clock's name.
+        event: the refused event's kind.
+        state: the clock's state when the event arrived.
+    """
+
+    def __init__(self, clock: str, event: str, state: str, rule: str) -> None:
+        self.clock = clock
+        self.event = event
+        self.state = state
+        self.rule = rule
+        super().__init__(f"clock {clock!r} is {state}: cannot {event} ({rule})")
+
+
+class ExtensionRefusedError(ClockError):
+    """An extension arrived after the limit had expired and the policy does not allow it.
+
+    Attributes:
+        clock: the clock's name.
+        at: when the extension was approved.
+        due: when the limit expired.
+    """
+
+    def __init__(self, clock: str, at: object, due: object) -> None:
+        self.clock = clock
+        self.at = at
+        self.due = due
+        super().__init__(
+            f"clock {clock!r}: extension approved at {at} comes after the limit expired at "
+            f"{due}; an extension must be approved before expiry "
+            f"(ClockPolicy.allow_late_extension=False)"
+        )
