@@ -8,13 +8,35 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from hallflow.calendar import HallHours, Overlay, Shift
+from hallflow.calendar import MONDAY_TO_FRIDAY, HallHours, Overlay, Shift, WorkCalendar
+from hallflow.errors import CalendarRangeError, ExtensionRefusedError
+from hallflow.timeline import (
+    Clock,
+    ClockEvent,
+    ClockPolicy,
+    ClockState,
+    Excluded,
+    Extended,
+    Limit,
+    Paused,
+    PauseReason,
+    Restarted,
+    Resumed,
+    Stopped,
+    Unit,
+)
 
 __all__ = [
     "CalendarSpec",
+    "ClockCase",
     "calendar_specs",
+    "clock_calendar_specs",
+    "clock_cases",
+    "clock_histories",
+    "clock_limits",
     "dates_in",
     "hall_hours",
+    "instants_after",
     "instants_in",
     "offsets",
     "overlays",
@@ -131,3 +153,534 @@ def working_minutes() -> st.SearchStrategy[dt.timedelta]:
         st.integers(-3 * 24 * 60, 3 * 24 * 60),
         st.integers(-200, 200).map(lambda q: q * 15),
     ).map(lambda m: dt.timedelta(minutes=m))
+
+
+# ---- clocks
+
+
+@attrs.define(frozen=True)
+class ClockCase:
+    """A random clock with a valid history, its calendar spec, and an instant to ask about."""
+
+    spec: CalendarSpec
+    clock: Clock
+    at: dt.datetime
+
+    def __repr__(self) -> str:
+        lines = [f"ClockCase(limit={self.clock.limit}, policy={self.clock.policy}, at={self.at}"]
+        lines.append(f"  spec={self.spec!r}")
+        lines.extend(f"  {event!r}" for event in self.clock.events)
+        return "\n".join(lines) + ")"
+
+
+def clock_calendar_specs(
+    min_days: int = 40, max_days: int = 200
+) -> st.SearchStrategy[CalendarSpec]:
+    """Calendars for clocks: a range long enough to count in, usually a working week."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> CalendarSpec:
+        first = draw(st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 1)))
+        last = first + dt.timedelta(days=draw(st.integers(min_days, max_days)))
+        count = draw(st.integers(0, 2))
+        layers = tuple(draw(overlays(first, last, f"layer{i}")) for i in range(count))
+        mask = draw(st.one_of(st.just(MONDAY_TO_FRIDAY), weekmasks()))
+        return CalendarSpec(layers, first, last, mask, draw(hall_hours()))
+
+    return build()
+
+
+def clock_limits() -> st.SearchStrategy[Limit]:
+    """Working days 1–30, calendar days 1–30, working hours 1–40, or same day."""
+    return st.one_of(
+        st.integers(1, 30).map(Limit.working_days),
+        st.integers(1, 30).map(Limit.calendar_days),
+        st.integers(1, 40).map(Limit.working_hours),
+        st.just(Limit.same_day()),
+    )
+
+
+def _edges(spec: CalendarSpec, day: dt.date) -> list[dt.time]:
+    """The interesting wall times of ``day``: shift starts and ends, closing, cut-off."""
+    hours = spec.hours
+    out = [t for s in hours.shifts_on(day.weekday()) for t in (s.start, s.end)]
+    out.append(hours.cutoff_on(day.weekday()))
+    return out
+
+
+@st.composite
+def instants_after(
+    draw: st.DrawFn, spec: CalendarSpec, after: dt.datetime, max_days: int = 12
+) -> dt.datetime:
+    """A whole-minute instant at or after ``after``: often the same one, a closing time or a
+    shift edge a few days on; now and then expressed in UTC rather than the hall's zone."""
+    tz = spec.hours.tzinfo
+    local = after.astimezone(tz)
+    kind = draw(st.sampled_from(["same", "minutes", "edge", "any"]))
+    if kind == "same":
+        when = local
+    elif kind == "minutes":
+        when = local + dt.timedelta(minutes=draw(st.integers(1, 600)))
+    else:
+        day = local.date() + dt.timedelta(days=draw(st.integers(0, max_days)))
+        if kind == "edge":
+            wall = draw(st.sampled_from(_edges(spec, day)))
+        else:
+            minute = draw(st.integers(0, 24 * 60 - 1))
+            wall = dt.time(minute // 60, minute % 60)
+        when = max(dt.datetime.combine(day, wall, tzinfo=tz), local)
+    if draw(st.integers(0, 4)) == 0:
+        return when.astimezone(dt.UTC)
+    return when
+
+
+_EXCLUDED_REASONS = [
+    PauseReason.HEARING,
+    PauseReason.INSPECTION,
+    PauseReason.EXPERT_REVIEW,
+    PauseReason.PUBLIC_NOTICE,
+    PauseReason.CORRECTION,
+]
+
+
+def _excluded_lengths() -> st.SearchStrategy[Limit]:
+    return st.one_of(
+        st.integers(1, 10).map(Limit.working_days),
+        st.integers(1, 10).map(Limit.calendar_days),
+        st.integers(1, 16).map(Limit.working_hours),
+    )
+
+
+def _extra(limit: Limit) -> st.SearchStrategy[Limit]:
+    top = 20 if limit.unit is Unit.WORKING_HOURS else 15
+    return st.integers(1, top).map(lambda n: Limit(n, limit.unit))
+
+
+@st.composite
+def clock_histories(
+    draw: st.DrawFn, spec: CalendarSpec, limit: Limit, max_events: int = 6
+) -> Clock:
+    """A clock on ``spec`` with a random valid history, built through :meth:`Clock.apply`.
+
+    Events come in time order, chosen to fit the state the clock reports: pauses of several
+    reasons (corrections among them, ended by a resume or a restart), excluded periods,
+    extensions, restarts and perhaps a stop. Extensions the clock refuses (after expiry)
+    are left out; a history that runs off the calendar's range stops growing.
+    """
+    calendar = WorkCalendar(spec.layers, **spec.kwargs())
+    policy = ClockPolicy(allow_late_extension=draw(st.booleans()))
+    span = (spec.last - spec.first).days
+    tz = spec.hours.tzinfo
+    day = spec.first + dt.timedelta(days=draw(st.integers(0, span // 4)))
+    minute = draw(st.one_of(st.integers(0, 24 * 60 - 1), st.integers(0, 95).map(lambda q: q * 15)))
+    start = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=tz)
+    if draw(st.booleans()):
+        start = dt.datetime.combine(day, draw(st.sampled_from(_edges(spec, day))), tzinfo=tz)
+    clock = Clock.start("case", limit, calendar, start, policy=policy)
+    when = start
+    choices = st.integers(0, 9)
+    for choice in draw(st.lists(choices, min_size=min(1, max_events), max_size=max_events)):
+        when = draw(instants_after(spec, when))
+        try:
+            state = clock.state(when)
+        except CalendarRangeError:
+            break
+        event: ClockEvent
+        if state is ClockState.RUNNING and choice < 4:
+            reason = draw(st.sampled_from(list(PauseReason)))
+            event = Paused(when, reason)
+        elif state is ClockState.RUNNING and choice < 6:
+            event = Excluded(
+                when,
+                length=draw(_excluded_lengths()),
+                reason=draw(st.sampled_from(_EXCLUDED_REASONS)),
+            )
+        elif state is ClockState.PAUSED and choice < 5:
+            event = Resumed(when)
+        elif choice < 8 and limit.unit is not Unit.SAME_DAY:
+            event = Extended(when, extra=draw(_extra(limit)), approved_by="director")
+        elif choice < 9:
+            event = Restarted(when)
+        else:
+            event = Stopped(when)
+        try:
+            clock = clock.apply(event)
+        except ExtensionRefusedError:
+            continue
+        except CalendarRangeError:
+            break
+        if isinstance(event, Stopped):
+            break
+    return clock
+
+
+@st.composite
+def clock_cases(draw: st.DrawFn, max_days: int = 200) -> ClockCase:
+    """A calendar, a limit, a clock with a random valid history, and an instant to ask about.
+
+    The instant is at or after the start: often at an event, a closing time or a shift
+    edge, sometimes well past the last event (less far for working-hour limits, which the
+    reference counts minute by minute).
+    """
+    spec = draw(clock_calendar_specs(max_days=max_days))
+    limit = draw(clock_limits())
+    clock = draw(clock_histories(spec, limit))
+    anchor = draw(st.sampled_from([e.at for e in clock.events]))
+    reach = 10 if limit.unit is Unit.WORKING_HOURS else 45
+    at = draw(instants_after(spec, anchor, max_days=reach))
+    return ClockCase(spec, clock, at)
+
+
+# ---- bulk clocks
+
+
+@attrs.define(frozen=True)
+class BulkCase:
+    """Several random clocks on one calendar spec (each clock on its own twin calendar),
+    a second calendar for recomputation (the spec plus one more layer), and an instant at or
+    after every start."""
+
+    spec: CalendarSpec
+    clocks: tuple[Clock, ...]
+    other: WorkCalendar
+    at: dt.datetime
+
+    def __repr__(self) -> str:
+        lines = [f"BulkCase(at={self.at}", f"  spec={self.spec!r}"]
+        for clock in self.clocks:
+            lines.append(f"  clock {clock.limit}, {clock.policy}:")
+            lines.extend(f"    {event!r}" for event in clock.events)
+        lines.append(f"  other layers={self.other.layers!r}")
+        return "\n".join(lines) + ")"
+
+
+@st.composite
+def bulk_clock_cases(draw: st.DrawFn, max_clocks: int = 6, max_days: int = 200) -> BulkCase:
+    """A calendar spec, 1–``max_clocks`` clocks with random histories on it, a second
+    calendar differing by one layer, and an instant at or after every clock's start (often
+    after every event, so that the reduced histories are the whole ones)."""
+    spec = draw(clock_calendar_specs(max_days=max_days))
+    count = draw(st.integers(1, max_clocks))
+    clocks = tuple(draw(clock_histories(spec, draw(clock_limits()))) for _ in range(count))
+    latest = max(c.events[0].at for c in clocks)
+    if draw(st.booleans()):
+        latest = max(c.events[-1].at for c in clocks)
+    at = draw(instants_after(spec, latest, max_days=30))
+    extra = draw(overlays(spec.first, spec.last, "notice"))
+    other = WorkCalendar((*spec.layers, extra), **spec.kwargs())
+    return BulkCase(spec, clocks, other, at)
+
+
+# ---- seals
+
+JSON_INT_LIMIT = 2**53 - 1
+
+
+def json_scalars() -> st.SearchStrategy[Any]:
+    """JSON scalars the canonical form accepts: null, booleans, safe integers, finite
+    floats (negative zero included) and Unicode text (no lone surrogates)."""
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-JSON_INT_LIMIT, JSON_INT_LIMIT),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=12),
+        st.sampled_from(["准予许可", "行政审批专用章", "", "\u2028", "\U0001f600", 'a"\\\n']),
+    )
+
+
+def json_keys() -> st.SearchStrategy[str]:
+    """Object member names, with characters whose UTF-16 order differs from code points."""
+    return st.one_of(st.text(max_size=6), st.sampled_from(["a", "A", "é", "\U0001f600", "\ufb33"]))
+
+
+def json_values(max_leaves: int = 20) -> st.SearchStrategy[Any]:
+    """Nested JSON values: scalars inside lists and objects."""
+    return st.recursive(
+        json_scalars(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(json_keys(), inner, max_size=4),
+        max_leaves=max_leaves,
+    )
+
+
+def json_documents(max_leaves: int = 20) -> st.SearchStrategy[dict[str, Any]]:
+    """JSON objects, the shape of a document to be sealed."""
+    return st.dictionaries(json_keys(), json_values(max_leaves), max_size=6)
+
+
+# ---- model
+
+import functools  # noqa: E402
+
+from hallflow.model import (  # noqa: E402
+    IMMEDIATE,
+    JOINT,
+    PROMISED,
+    PROXY_VARIANT,
+    URGENT,
+    USCC_ALPHABET,
+    USCC_TYPES,
+    ABPost,
+    Applicant,
+    Authority,
+    CaseKind,
+    Catalogue,
+    CoDepartment,
+    Contact,
+    GapPolicy,
+    JointHandling,
+    Leave,
+    LegalPerson,
+    Material,
+    Matter,
+    NaturalPerson,
+    Organisation,
+    Power,
+    Procedure,
+    Role,
+    SilencePolicy,
+    Staff,
+    Step,
+    StepKind,
+    Variant,
+    Window,
+    WindowKind,
+    check_digit_resident,
+    check_digit_uscc,
+)
+from hallflow.model.catalogue import EXCLUDABLE_PERIODS  # noqa: E402
+
+__all__ += [
+    "applicants",
+    "catalogues",
+    "contacts",
+    "legal_persons",
+    "matters",
+    "natural_persons",
+    "organisations",
+    "resident_ids",
+    "usccs",
+]
+
+_NAME_CHARS = "abcdefgh 事项窗口中心部门张王李"
+
+
+def _names(max_size: int = 12) -> st.SearchStrategy[str]:
+    """Non-blank names, some with Chinese characters."""
+    return st.text(alphabet=_NAME_CHARS, min_size=0, max_size=max_size).map(lambda s: "n" + s)
+
+
+def _codes(prefix: str) -> st.SearchStrategy[str]:
+    return st.integers(0, 999).map(lambda n: f"{prefix}{n:03d}")
+
+
+@st.composite
+def resident_ids(draw: st.DrawFn) -> str:
+    """A valid GB 11643 resident ID number (lower-case x never appears)."""
+    region = f"{draw(st.integers(1, 9))}{draw(st.integers(0, 99999)):05d}"
+    born = draw(st.dates(dt.date(1800, 1, 1), dt.date(2099, 12, 31)))
+    body = f"{region}{born:%Y%m%d}{draw(st.integers(0, 999)):03d}"
+    return body + check_digit_resident(body)
+
+
+@st.composite
+def usccs(draw: st.DrawFn) -> str:
+    """A valid GB 32100 unified social credit code with an assigned authority and type."""
+    authority = draw(st.sampled_from(sorted(USCC_TYPES)))
+    kind = draw(st.sampled_from(sorted(USCC_TYPES[authority])))
+    region = f"{draw(st.integers(1, 9))}{draw(st.integers(0, 99999)):05d}"
+    body = "".join(draw(st.lists(st.sampled_from(USCC_ALPHABET), min_size=9, max_size=9)))
+    first17 = f"{authority}{kind}{region}{body}"
+    return first17 + check_digit_uscc(first17)
+
+
+def contacts() -> st.SearchStrategy[Contact]:
+    """Contacts with a mobile number, sometimes an address and an e-mail address."""
+    return st.builds(
+        Contact,
+        phone=st.integers(13000000000, 19999999999).map(str),
+        address=st.sampled_from(["", "1 Renmin Road", "人民路1号"]),
+        email=st.sampled_from(["", "a@example.cn"]),
+    )
+
+
+def natural_persons() -> st.SearchStrategy[NaturalPerson]:
+    """Citizens with valid ID numbers."""
+    return st.builds(NaturalPerson, _names(), resident_ids(), st.none() | contacts())
+
+
+def legal_persons() -> st.SearchStrategy[LegalPerson]:
+    """Organisations with valid credit codes and a representative."""
+    return st.builds(LegalPerson, _names(), usccs(), natural_persons(), st.none() | contacts())
+
+
+def applicants() -> st.SearchStrategy[Applicant]:
+    """Natural or legal persons."""
+    return st.one_of(natural_persons(), legal_persons())
+
+
+_VARIANTS = (PROXY_VARIANT, Variant("second", "this is a second withdrawal"))
+
+
+@st.composite
+def _materials(draw: st.DrawFn) -> tuple[Material, ...]:
+    count = draw(st.integers(0, 6))
+    out = []
+    for i in range(count):
+        original = draw(st.booleans())
+        out.append(
+            Material(
+                f"m{i}",
+                draw(_names()),
+                required=draw(st.booleans()),
+                original=original,
+                copies=draw(st.integers(0 if original else 1, 3)),
+                deferrable=draw(st.booleans()),
+                when=draw(st.sampled_from([None, None, "proxy", "second"])),
+            )
+        )
+    return tuple(out)
+
+
+@st.composite
+def _joint(draw: st.DrawFn, lead: str) -> JointHandling:
+    count = draw(st.integers(1, 4))
+    names = [f"co{i}" for i in range(count)]
+    cos = []
+    for i, name in enumerate(names):
+        after = draw(st.lists(st.sampled_from(names[:i]), unique=True)) if i else []
+        cos.append(CoDepartment(name, Limit.working_days(draw(st.integers(1, 5))), tuple(after)))
+    order = draw(st.permutations(cos))
+    return JointHandling(lead, tuple(order), draw(st.sampled_from(list(SilencePolicy))))
+
+
+@st.composite
+def matters(draw: st.DrawFn, code: str | None = None) -> Matter:
+    """Valid matters of every built-in kind (and a locality kind), with variants, gaps,
+    excluded periods and, for joint matters, acyclic joint handling."""
+    kind = draw(
+        st.sampled_from([IMMEDIATE, PROMISED, JOINT, URGENT, CaseKind("returned", "退办件")])
+    )
+    department = draw(st.sampled_from(["dept-a", "dept-b", "住建局"]))
+    materials = draw(_materials())
+    joint = draw(_joint(department)) if kind == JOINT else None
+    if kind == IMMEDIATE:
+        legal = Limit.working_days(draw(st.integers(1, 20)))
+        promised = draw(st.sampled_from([Limit.same_day(), Limit.working_days(1)]))
+        procedure = draw(st.sampled_from([Procedure.on_the_spot(), Procedure.review_and_approve()]))
+    else:
+        floor = max(1, joint.longest_chain(Unit.WORKING_DAYS)) if joint else 1
+        promised = Limit.working_days(draw(st.integers(floor, floor + 20)))
+        legal = Limit.working_days(promised.amount + draw(st.integers(0, 30)))
+        steps = [
+            Step(
+                f"s{i}",
+                draw(_names()),
+                kind=draw(st.sampled_from(list(StepKind))),
+                power=draw(st.sampled_from(list(Power))),
+                limit=draw(st.none() | st.just(Limit.working_days(1))),
+            )
+            for i in range(draw(st.integers(1, min(3, promised.amount))))
+        ]
+        procedure = Procedure(tuple(steps))
+    deferrable = [m.code for m in materials if m.deferrable and m.required]
+    gaps = None
+    use_gaps = draw(st.booleans())
+    if deferrable and use_gaps:
+        chosen = draw(st.lists(st.sampled_from(deferrable), min_size=1, unique=True))
+        gaps = GapPolicy(tuple(chosen), Limit.working_days(draw(st.integers(1, 10))))
+    return Matter(
+        code if code is not None else draw(_codes("M")),
+        draw(_names()),
+        department,
+        kind,
+        tuple(draw(st.lists(_names(), min_size=1, max_size=3))),
+        tuple(draw(st.lists(_names(), max_size=3))),
+        materials,
+        legal,
+        promised,
+        procedure=procedure,
+        excludable=draw(st.frozensets(st.sampled_from(sorted(EXCLUDABLE_PERIODS)))),
+        pledge_allowed=draw(st.booleans()),
+        gaps=gaps,
+        joint=joint,
+        seal_required=draw(st.booleans()),
+        fee_basis=draw(st.sampled_from(["", "Price Bureau notice No. 12"])),
+        fee_standard=draw(st.sampled_from(["", "10 yuan per certificate"])),
+        summary=draw(st.sampled_from(["", "概述"])),
+        variants=_VARIANTS,
+    )
+
+
+@st.composite
+def catalogues(draw: st.DrawFn, max_matters: int = 5) -> Catalogue:
+    """Catalogues of valid matters with unique codes."""
+    codes = draw(st.lists(_codes("M"), unique=True, max_size=max_matters))
+    return Catalogue(tuple(draw(matters(code)) for code in codes))
+
+
+def _days_after(first: dt.date, days: int) -> dt.date:
+    return first + dt.timedelta(days=days)
+
+
+@st.composite
+def organisations(draw: st.DrawFn) -> Organisation:
+    """Organisations with windows, staff, authorities, leaves and A/B posts that all
+    refer to known codes."""
+    windows = []
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(list(WindowKind)))
+        department: str | None = draw(st.sampled_from(["dept-a", "dept-b"]))
+        if kind is not WindowKind.DEPARTMENT and draw(st.booleans()):
+            department = None
+        served = draw(st.frozensets(_codes("M"), max_size=3))
+        windows.append(Window(f"w{i}", draw(_names()), kind, department, served))
+    people = [
+        Staff(
+            f"s{i}",
+            draw(_names()),
+            draw(st.sampled_from(["dept-a", "dept-b"])),
+            draw(st.frozensets(st.sampled_from(list(Role)))),
+        )
+        for i in range(draw(st.integers(1, 5)))
+    ]
+    staff_codes = [s.code for s in people]
+    window_codes = [w.code for w in windows]
+    day = st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31))
+    authorities = []
+    for i in range(draw(st.integers(0, 5))):
+        first = draw(day)
+        until = st.integers(0, 400).map(functools.partial(_days_after, first))
+        authorities.append(
+            Authority(
+                draw(st.sampled_from(staff_codes)),
+                draw(st.frozensets(st.sampled_from(list(Power)), min_size=1)),
+                draw(st.none() | st.frozensets(_codes("M"), max_size=3)),
+                draw(st.none() | st.frozensets(st.sampled_from(window_codes), max_size=2)),
+                valid_from=first,
+                valid_to=draw(st.none() | until),
+                issued_by=draw(_names()),
+                document=f"doc-{i}",
+            )
+        )
+    leaves = []
+    for _ in range(draw(st.integers(0, 3))):
+        who = draw(st.sampled_from(staff_codes))
+        first = draw(day)
+        others = [c for c in staff_codes if c != who]
+        leaves.append(
+            Leave(
+                who,
+                first,
+                first + dt.timedelta(draw(st.integers(0, 30))),
+                draw(st.none() | st.sampled_from(others)) if others else None,
+            )
+        )
+    posts = []
+    if len(staff_codes) >= 2:
+        for _ in range(draw(st.integers(0, 2))):
+            a, b = draw(st.lists(st.sampled_from(staff_codes), min_size=2, max_size=2, unique=True))
+            posts.append(ABPost(a, b))
+    return Organisation(
+        tuple(windows), tuple(people), tuple(authorities), tuple(leaves), tuple(posts)
+    )

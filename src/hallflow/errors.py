@@ -7,18 +7,44 @@ date) and the value given, so that an embedding platform can show it to a user u
 from __future__ import annotations
 
 __all__ = [
+    "AppendRequestError",
+    "AuthorityError",
+    "BulkInputError",
     "CalendarDataError",
     "CalendarError",
     "CalendarRangeError",
+    "CanonicalDocumentError",
+    "CaseCommandError",
+    "CaseNotFoundError",
+    "CaseStateError",
+    "CatalogueError",
     "ClockError",
     "ClockStateError",
+    "CompressionError",
+    "ConcurrencyError",
+    "EventPayloadError",
     "ExtensionRefusedError",
     "HallflowError",
     "HoursError",
+    "IdempotencyError",
+    "IdentityError",
     "LimitError",
+    "MaterialsError",
+    "ModelError",
     "NaiveDatetimeError",
     "NoticeParseError",
+    "OrganisationError",
     "OverlayConflictError",
+    "SchemaVersionError",
+    "SealError",
+    "SealFieldError",
+    "SealKeyError",
+    "SealRevokedError",
+    "SealStateError",
+    "SerializationError",
+    "StoreError",
+    "UnknownCodeError",
+    "UnknownSealError",
 ]
 
 
@@ -135,3 +161,337 @@ class ExtensionRefusedError(ClockError):
             f"{due}; an extension must be approved before expiry "
             f"(ClockPolicy.allow_late_extension=False)"
         )
+
+
+class BulkInputError(ClockError, ValueError):
+    """Arrays given to the bulk clock evaluation are malformed (shapes, sentinels, order)."""
+
+
+class SealError(HallflowError):
+    """A seal, a seal registry or a seal provider refused a request."""
+
+
+class SealFieldError(SealError, ValueError):
+    """A seal value (a code, a holder, a key id, an impression field...) is malformed.
+
+    Attributes:
+        field: the field at fault, e.g. ``"Seal.holder"``.
+        value: the value given.
+        rule: what the field must be.
+    """
+
+    def __init__(self, field: str, value: object, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{field}={value!r}: {rule}")
+
+
+class SealStateError(SealError):
+    """A seal command does not fit the seal's lifecycle.
+
+    For example: a duplicate code, a change that changes nothing, a time before the last
+    recorded step, a second active seal of one kind for one owner.
+
+    Attributes:
+        code: the seal's code.
+        action: the refused command (``"activate"``, ``"change"``, ``"revoke"``, ``"sign"``).
+        rule: the rule that was broken.
+    """
+
+    def __init__(self, code: str, action: str, rule: str) -> None:
+        self.code = code
+        self.action = action
+        self.rule = rule
+        super().__init__(f"seal {code!r}: cannot {action}: {rule}")
+
+
+class SealRevokedError(SealStateError):
+    """The seal has been revoked: it can no longer be changed, revoked again or used.
+
+    Attributes:
+        revoked_at: when the seal was revoked.
+    """
+
+    def __init__(self, code: str, action: str, revoked_at: object) -> None:
+        self.revoked_at = revoked_at
+        super().__init__(code, action, f"the seal was revoked at {revoked_at}")
+
+
+class UnknownSealError(SealError, LookupError):
+    """No seal with this code is registered.
+
+    Attributes:
+        code: the code asked for.
+    """
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"no seal with code {code!r} is registered")
+
+
+class SealKeyError(SealError, LookupError):
+    """A seal provider lacks a key, already holds it, or was given key material it cannot use.
+
+    Attributes:
+        key_id: the key id concerned.
+        rule: what went wrong.
+    """
+
+    def __init__(self, key_id: str, rule: str) -> None:
+        self.key_id = key_id
+        self.rule = rule
+        super().__init__(f"key {key_id!r}: {rule}")
+
+
+class CanonicalDocumentError(SealError, ValueError):
+    """A document to be sealed holds a value with no canonical JSON form.
+
+    Attributes:
+        path: where the value sits, e.g. ``"$.fees[2].amount"``.
+        value: the value found there.
+        rule: why it was refused.
+    """
+
+    def __init__(self, path: str, value: object, rule: str) -> None:
+        self.path = path
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{path}={value!r}: {rule}")
+
+
+class StoreError(HallflowError):
+    """An event store refused a request, or cannot serve it (closed, busy, unknown schema)."""
+
+
+class ConcurrencyError(StoreError):
+    """An append expected a case version that is no longer current (optimistic concurrency).
+
+    Attributes:
+        case_id: the case appended to.
+        expected: the version the caller based its decision on.
+        actual: the version the store holds (0 when the case does not exist).
+    """
+
+    def __init__(self, case_id: str, expected: int, actual: int) -> None:
+        self.case_id = case_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"case {case_id!r} is at version {actual}, not the expected {expected}: another "
+            f"actor changed the case first; reload it and decide again"
+        )
+
+
+class CaseNotFoundError(StoreError, KeyError):
+    """No case with this id is stored.
+
+    Attributes:
+        case_id: the id looked up.
+    """
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"no case {case_id!r} in the store")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class IdempotencyError(StoreError):
+    """An idempotency key was reused on a case for a request that differs from the first one.
+
+    Attributes:
+        case_id: the case appended to.
+        key: the reused idempotency key.
+    """
+
+    def __init__(self, case_id: str, key: str) -> None:
+        self.case_id = case_id
+        self.key = key
+        super().__init__(
+            f"idempotency key {key!r} was already used on case {case_id!r} for a different "
+            f"request (other events, actors, instants or payloads); give a new command a new key"
+        )
+
+
+class EventPayloadError(StoreError, ValueError):
+    """An event payload holds something that does not survive a JSON round trip unchanged.
+
+    Attributes:
+        path: where the value sits, e.g. ``events[0].payload['fees'][2]``.
+        value: the offending value (or key).
+        rule: what is wrong with it.
+    """
+
+    def __init__(self, path: str, value: object, rule: str) -> None:
+        self.path = path
+        self.value = value
+        self.rule = rule
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{path}={shown}: {rule}")
+
+
+class AppendRequestError(StoreError, ValueError):
+    """An append request is malformed (no events, a row for another case or version...).
+
+    Attributes:
+        field: the argument at fault.
+        value: the value given.
+        rule: the rule it breaks.
+    """
+
+    def __init__(self, field: str, value: object, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{field}={value!r}: {rule}")
+
+
+class SchemaVersionError(StoreError):
+    """A database was written by a newer hallflow whose schema this version does not know.
+
+    Attributes:
+        found: the schema version in the database.
+        known: the newest schema version this hallflow can use.
+    """
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"the database has schema version {found}, but this hallflow knows versions up to "
+            f"{known}; upgrade hallflow to open it"
+        )
+
+
+class CaseCommandError(HallflowError):
+    """A command on a case was refused; nothing was recorded.
+
+    Attributes:
+        actor: who asked.
+        command: what they asked for.
+        case_id: which case.
+        rule: the rule that refused it.
+    """
+
+    def __init__(self, actor: str, command: str, case_id: str, rule: str) -> None:
+        self.actor = actor
+        self.command = command
+        self.case_id = case_id
+        self.rule = rule
+        super().__init__(f"{actor} may not {command} case {case_id}: {rule}")
+
+
+class CaseStateError(CaseCommandError):
+    """The command does not fit the case's state (deciding a case still under review...)."""
+
+
+class MaterialsError(CaseCommandError):
+    """Materials are missing or unknown for the command (accepting an incomplete case...)."""
+
+
+# ---- model
+
+
+class ModelError(HallflowError, ValueError):
+    """A value of the model (an identity number, a matter, a window...) breaks a rule.
+
+    Attributes:
+        field: the field at fault, e.g. ``"Matter.promised_limit"``.
+        rule: a short statement of the rule that was broken.
+        value: the value given.
+    """
+
+    def __init__(self, field: str, rule: str, value: object) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        super().__init__(f"{field}={value!r}: {rule}")
+
+
+class IdentityError(ModelError):
+    """An identity number (resident ID, unified social credit code) or a contact is invalid."""
+
+
+class CatalogueError(ModelError):
+    """A matter, material, procedure or catalogue is inconsistent."""
+
+
+class OrganisationError(ModelError):
+    """A window, staff member, authority, leave or A/B post is inconsistent."""
+
+
+class UnknownCodeError(ModelError, LookupError):
+    """A lookup by code found nothing (``Catalogue.get``, ``Organisation.staff``...)."""
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value!r}: {self.rule}"
+
+
+class CompressionError(CatalogueError):
+    """A promised limit is not short enough compared with the legal limit.
+
+    Localities require the promised limit (承诺时限) to be a given share shorter than the
+    legal one (Sichuan: at least 30%).
+
+    Attributes:
+        matter: the matter's code.
+        legal: the legal limit.
+        promised: the promised limit.
+        required: the required reduction, as a fraction (0.3 for 30%).
+    """
+
+    def __init__(self, matter: str, legal: object, promised: object, required: object) -> None:
+        self.matter = matter
+        self.legal = legal
+        self.promised = promised
+        self.required = required
+        self.field = f"Matter[{matter}].promised_limit"
+        self.rule = f"must be at least {required} shorter than the legal limit {legal}"
+        self.value = promised
+        HallflowError.__init__(
+            self,
+            f"matter {matter!r}: promised limit {promised} is not at least {required} "
+            f"shorter than the legal limit {legal}",
+        )
+
+
+class AuthorityError(HallflowError):
+    """A staff member tried to use a power they do not hold for that matter, window and day.
+
+    Attributes:
+        actor: the staff member's code.
+        power: the power asked for (accept, review, decide, seal, coordinate).
+        matter: the matter's code.
+        window: the window's code (``None`` for back-office work).
+        rule: why it was refused.
+    """
+
+    def __init__(
+        self, actor: str, power: object, matter: str, window: str | None, rule: str
+    ) -> None:
+        self.actor = actor
+        self.power = power
+        self.matter = matter
+        self.window = window
+        self.rule = rule
+        where = f" at window {window!r}" if window is not None else ""
+        super().__init__(f"{actor!r} may not {power} matter {matter!r}{where}: {rule}")
+
+
+class SerializationError(HallflowError, ValueError):
+    """A document cannot be loaded: unknown or newer format, wrong type, missing migration.
+
+    Attributes:
+        rule: what was wrong.
+        value: the offending part of the document.
+    """
+
+    def __init__(self, rule: str, value: object = None) -> None:
+        self.rule = rule
+        self.value = value
+        detail = f" (got {value!r})" if value is not None else ""
+        super().__init__(f"{rule}{detail}")
