@@ -1,0 +1,548 @@
+"""What every event store stores, and the contract every store keeps.
+
+A case is a sequence of events. Each append adds one or more events at the end, in one
+transaction, together with the case's query row (:class:`CaseRow`), and only if the case is
+still at the version the caller read (optimistic concurrency). The rest of hallflow sees stores
+only through :class:`EventStore`; nothing outside ``hallflow.store`` knows SQL.
+
+The helpers at the end (:func:`prepare_append`, :func:`encode_instant`, :func:`decode_instant`)
+are for store implementations: they validate an append and turn it into plain text columns, so
+that every store refuses the same requests and loads back the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Protocol, Self
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from hallflow.errors import AppendRequestError, EventPayloadError, NaiveDatetimeError
+
+__all__ = [
+    "CaseRow",
+    "Clock",
+    "EventStore",
+    "NewEvent",
+    "PreparedAppend",
+    "PreparedEvent",
+    "StoredEvent",
+    "bound_text",
+    "decode_instant",
+    "encode_instant",
+    "prepare_append",
+    "read_clock",
+    "utc_now",
+]
+
+Clock = Callable[[], dt.datetime]
+"""A function returning the current aware instant; stores use it for ``recorded_at``."""
+
+
+def _aware(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetimeError(attribute.name, value)
+
+
+def _aware_or_none(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _aware(instance, attribute, value)
+
+
+def _is_unicode(value: str) -> bool:
+    """Whether a str is valid Unicode text (no lone surrogates), so that storage can encode it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_text(field: str, value: object, *, nonempty: bool) -> None:
+    if not isinstance(value, str) or (nonempty and not value):
+        raise AppendRequestError(
+            field, value, "must be a non-empty str" if nonempty else "must be a str"
+        )
+    if not _is_unicode(value):
+        raise AppendRequestError(field, value, "must be valid Unicode text (no lone surrogates)")
+
+
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _check_text(attribute.name, value, nonempty=False)
+
+
+def _nonempty_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _check_text(attribute.name, value, nonempty=True)
+
+
+def _version(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise AppendRequestError(attribute.name, value, "must be an int of at least 1")
+
+
+@attrs.define(frozen=True, slots=True)
+class NewEvent:
+    """An event to append: what happened to a case, who did it, and when.
+
+    Attributes:
+        kind: what happened (``"accepted"``, ``"decided"``...), a non-empty string.
+        actor: who did it (a staff id, ``"applicant"``, ``"system"``...), a non-empty string.
+        at: when it happened, an aware datetime (its zone is kept by the store).
+        payload: the command's details and reasons. It must survive a JSON round trip
+            unchanged: dicts with string keys, lists, strings, ints, finite floats, booleans
+            and None. It is checked when appended (the error names the key), not here, because
+            a dict can still change after the event is built.
+    """
+
+    kind: str = attrs.field(validator=_nonempty_text)
+    actor: str = attrs.field(validator=_nonempty_text)
+    at: dt.datetime = attrs.field(validator=_aware)
+    payload: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the store holds it: a :class:`NewEvent` with its place in the case.
+
+    Attributes:
+        case_id: the case the event belongs to.
+        seq: its position in the case, 1-based and contiguous; after the event with ``seq``
+            n, the case is at version n.
+        kind: what happened.
+        actor: who did it.
+        at: when it happened, in the zone it was given in.
+        payload: the details, a fresh copy on every load.
+        recorded_at: when the store committed it (UTC, from the store's clock).
+    """
+
+    case_id: str
+    seq: int
+    kind: str
+    actor: str
+    at: dt.datetime
+    payload: Mapping[str, Any]
+    recorded_at: dt.datetime
+
+
+@attrs.define(frozen=True, slots=True)
+class CaseRow:
+    """The query projection of a case, written in the same transaction as its events.
+
+    The case lifecycle computes it from the events (the store does not interpret events); the
+    store indexes it so that cases can be found by applicant, window, state or due date.
+
+    Attributes:
+        case_id: the case.
+        matter: the catalogue matter the case applies for.
+        applicant: who applied (an id, not a name, so that it can be indexed and erased).
+        window: the service window (窗口) handling the case.
+        state: the case's state after the events appended with this row.
+        due: when the case's running limit expires, or None when no clock runs.
+        version: the case's version after the append; it must equal the new version.
+    """
+
+    case_id: str = attrs.field(validator=_nonempty_text)
+    matter: str = attrs.field(validator=_text)
+    applicant: str = attrs.field(validator=_text)
+    window: str = attrs.field(validator=_text)
+    state: str = attrs.field(validator=_text)
+    due: dt.datetime | None = attrs.field(validator=_aware_or_none)
+    version: int = attrs.field(validator=_version)
+
+
+class EventStore(Protocol):
+    """An append-only log of case events with a queryable row per case.
+
+    Every method may raise :class:`~hallflow.errors.StoreError` when the store is closed or
+    its storage fails.
+    """
+
+    def append(
+        self,
+        case_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        row: CaseRow,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Append events to a case and replace its row, atomically.
+
+        Args:
+            case_id: the case.
+            expected_version: the version the caller read; 0 when it creates the case.
+            events: one or more events; they get the seqs after ``expected_version``.
+            row: the case's row after these events; ``row.case_id`` must be ``case_id`` and
+                ``row.version`` the new version, ``expected_version + len(events)``.
+            idempotency_key: names the command. If it was already used on this case for an
+                identical request (same kinds, actors, instants and payloads, in order), the
+                store appends nothing and returns the version recorded then.
+
+        Returns:
+            The case's version after the append.
+
+        Raises:
+            ConcurrencyError: the case is not at ``expected_version``.
+            IdempotencyError: the key was used on this case for a different request.
+            EventPayloadError: a payload does not survive a JSON round trip.
+            AppendRequestError: the request is malformed (no events, mismatched row...).
+        """
+        ...
+
+    def load(self, case_id: str) -> list[StoredEvent]:
+        """Return a case's events in order.
+
+        Raises:
+            CaseNotFoundError: the case does not exist.
+        """
+        ...
+
+    def version(self, case_id: str) -> int:
+        """Return a case's version (its last seq), or 0 if the case does not exist."""
+        ...
+
+    def row(self, case_id: str) -> CaseRow:
+        """Return a case's query row.
+
+        Raises:
+            CaseNotFoundError: the case does not exist.
+        """
+        ...
+
+    def find(
+        self,
+        *,
+        matter: str | None = None,
+        applicant: str | None = None,
+        window: str | None = None,
+        state: str | None = None,
+        due_from: dt.datetime | None = None,
+        due_to: dt.datetime | None = None,
+    ) -> list[CaseRow]:
+        """Return the rows that match every filter given, ordered by case id.
+
+        Args:
+            matter: only cases of this matter.
+            applicant: only cases of this applicant.
+            window: only cases handled at this window.
+            state: only cases in this state.
+            due_from: only cases due at or after this instant (aware).
+            due_to: only cases due before this instant (aware). Cases without a due date
+                never match a due filter.
+
+        Raises:
+            NaiveDatetimeError: a due bound has no time zone.
+        """
+        ...
+
+    def case_ids(self) -> list[str]:
+        """Return the ids of every stored case, sorted."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources; later calls raise StoreError. Closing twice is fine."""
+        ...
+
+    def __enter__(self) -> Self:
+        """Return the store itself."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        ...
+
+
+# --- helpers for store implementations -------------------------------------------------------
+
+
+def utc_now() -> dt.datetime:
+    """Return the current instant in UTC (the default clock of the stores)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def read_clock(clock: Clock) -> dt.datetime:
+    """Read a store's clock and return the instant in UTC, for ``recorded_at``.
+
+    Raises:
+        NaiveDatetimeError: the clock returned a naive datetime.
+    """
+    now = clock()
+    if not isinstance(now, dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise NaiveDatetimeError("clock()", now)
+    return now.astimezone(dt.UTC)
+
+
+def bound_text(field: str, value: dt.datetime | None) -> str | None:
+    """Validate a query bound and return its UTC text, comparable with stored instants.
+
+    Args:
+        field: the argument's name, for the error.
+        value: an aware datetime, or None for no bound.
+
+    Raises:
+        NaiveDatetimeError: the bound has no time zone.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetimeError(field, value)
+    return encode_instant(value)[0]
+
+
+def encode_instant(value: dt.datetime) -> tuple[str, str]:
+    """Encode an aware datetime as two text columns: the UTC instant and the zone.
+
+    The instant is fixed-width ISO 8601 in UTC (``2026-03-02T01:30:00.000000``), so text order
+    is time order and range queries can compare text. The zone is the IANA key of a
+    :class:`~zoneinfo.ZoneInfo` (pendulum's zones are ZoneInfo too), or else the fixed UTC
+    offset the datetime has (``+08:00``), which is all a foreign tzinfo can be trusted to give.
+
+    Args:
+        value: an aware datetime.
+
+    Returns:
+        ``(utc_text, zone)``.
+    """
+    offset = value.utcoffset()
+    assert offset is not None
+    utc = value.astimezone(dt.UTC).replace(tzinfo=None)
+    tz = value.tzinfo
+    zone = tz.key if isinstance(tz, ZoneInfo) and tz.key else _format_offset(offset)
+    return utc.isoformat(timespec="microseconds"), zone
+
+
+def decode_instant(utc_text: str, zone: str) -> dt.datetime:
+    """Invert :func:`encode_instant`: the same instant, in the zone it was given in."""
+    utc = dt.datetime.fromisoformat(utc_text).replace(tzinfo=dt.UTC)
+    tz: dt.tzinfo = dt.timezone(_parse_offset(zone)) if zone[:1] in "+-" else ZoneInfo(zone)
+    return utc.astimezone(tz)
+
+
+def _format_offset(offset: dt.timedelta) -> str:
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    seconds = abs(offset) // dt.timedelta(microseconds=1)
+    hours, rest = divmod(seconds, 3_600_000_000)
+    minutes, rest = divmod(rest, 60_000_000)
+    text = f"{sign}{hours:02d}:{minutes:02d}"
+    if rest:
+        secs, micros = divmod(rest, 1_000_000)
+        text += f":{secs:02d}" + (f".{micros:06d}" if micros else "")
+    return text
+
+
+def _parse_offset(text: str) -> dt.timedelta:
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes, *rest = text[1:].split(":")
+    seconds, _, micros = rest[0].partition(".") if rest else ("0", "", "0")
+    return sign * dt.timedelta(
+        hours=int(hours), minutes=int(minutes), seconds=int(seconds), microseconds=int(micros or 0)
+    )
+
+
+@attrs.define(frozen=True, slots=True)
+class PreparedEvent:
+    """A validated event as text columns, ready to be written.
+
+    Attributes:
+        kind: what happened.
+        actor: who did it.
+        at_utc: the instant, from :func:`encode_instant`.
+        at_tz: the zone, from :func:`encode_instant`.
+        payload_json: the payload as JSON text (keys in the order given).
+    """
+
+    kind: str
+    actor: str
+    at_utc: str
+    at_tz: str
+    payload_json: str
+
+
+@attrs.define(frozen=True, slots=True)
+class PreparedAppend:
+    """A validated append request, as :func:`prepare_append` returns it.
+
+    Attributes:
+        case_id: the case.
+        expected_version: the version the caller read.
+        new_version: the version after the append.
+        events: the events as text columns.
+        row: the case row, with ``due`` moved to the zone it will load back in.
+        due_utc: the row's due instant as UTC text, or None.
+        due_tz: the row's due zone, or None.
+        idempotency_key: the key, or None.
+        request_hash: a SHA-256 hex digest of the events' kinds, actors, instants and
+            payloads (canonical JSON); two requests are identical when their hashes are.
+    """
+
+    case_id: str
+    expected_version: int
+    new_version: int
+    events: tuple[PreparedEvent, ...]
+    row: CaseRow
+    due_utc: str | None
+    due_tz: str | None
+    idempotency_key: str | None
+    request_hash: str
+
+
+def prepare_append(
+    case_id: str,
+    expected_version: int,
+    events: Sequence[NewEvent],
+    row: CaseRow,
+    idempotency_key: str | None,
+) -> PreparedAppend:
+    """Validate an append request and encode it; the same checks for every store.
+
+    Args:
+        case_id: as for :meth:`EventStore.append`.
+        expected_version: as for :meth:`EventStore.append`.
+        events: as for :meth:`EventStore.append`.
+        row: as for :meth:`EventStore.append`.
+        idempotency_key: as for :meth:`EventStore.append`.
+
+    Returns:
+        The request, encoded.
+
+    Raises:
+        AppendRequestError: the request is malformed.
+        EventPayloadError: a payload does not survive a JSON round trip.
+    """
+    _check_text("case_id", case_id, nonempty=True)
+    if (
+        not isinstance(expected_version, int)
+        or isinstance(expected_version, bool)
+        or expected_version < 0
+    ):
+        raise AppendRequestError(
+            "expected_version", expected_version, "must be an int of at least 0"
+        )
+    if isinstance(events, (str, bytes)) or not isinstance(events, Sequence) or not events:
+        raise AppendRequestError("events", events, "must be a non-empty sequence of NewEvent")
+    if idempotency_key is not None:
+        _check_text("idempotency_key", idempotency_key, nonempty=True)
+    if not isinstance(row, CaseRow):
+        raise AppendRequestError("row", row, "must be a CaseRow")
+    new_version = expected_version + len(events)
+    if row.case_id != case_id:
+        raise AppendRequestError("row.case_id", row.case_id, f"must be the case {case_id!r}")
+    if row.version != new_version:
+        raise AppendRequestError(
+            "row.version",
+            row.version,
+            f"must be the version after the append, {expected_version} + {len(events)} = "
+            f"{new_version}",
+        )
+    prepared: list[PreparedEvent] = []
+    canonical: list[list[Any]] = []
+    for index, event in enumerate(events):
+        if not isinstance(event, NewEvent):
+            raise AppendRequestError(f"events[{index}]", event, "must be a NewEvent")
+        plain = _plain_payload(event.payload, f"events[{index}].payload")
+        at_utc, at_tz = _encode_field(f"events[{index}].at", event.at)
+        prepared.append(
+            PreparedEvent(
+                kind=event.kind,
+                actor=event.actor,
+                at_utc=at_utc,
+                at_tz=at_tz,
+                payload_json=json.dumps(plain, ensure_ascii=False, allow_nan=False),
+            )
+        )
+        canonical.append([event.kind, event.actor, at_utc, plain])
+    digest = hashlib.sha256(
+        json.dumps(
+            canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    ).hexdigest()
+    due_utc: str | None = None
+    due_tz: str | None = None
+    if row.due is not None:
+        due_utc, due_tz = _encode_field("row.due", row.due)
+        row = attrs.evolve(row, due=decode_instant(due_utc, due_tz))
+    return PreparedAppend(
+        case_id=case_id,
+        expected_version=expected_version,
+        new_version=new_version,
+        events=tuple(prepared),
+        row=row,
+        due_utc=due_utc,
+        due_tz=due_tz,
+        idempotency_key=idempotency_key,
+        request_hash=digest,
+    )
+
+
+def _encode_field(field: str, value: dt.datetime) -> tuple[str, str]:
+    try:
+        return encode_instant(value)
+    except OverflowError:
+        raise AppendRequestError(field, value, "is too near the datetime range's ends") from None
+
+
+def _plain_payload(payload: object, path: str) -> dict[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise EventPayloadError(path, payload, "a payload must be a mapping with str keys")
+    plain = _plain(payload, path, set())
+    assert isinstance(plain, dict)
+    # The walk above admits only JSON types; the round trip is the rule itself, kept as a
+    # final check so that what is loaded is always what was appended.
+    if json.loads(json.dumps(plain, allow_nan=False)) != plain:  # pragma: no cover
+        raise EventPayloadError(path, payload, "does not survive a JSON round trip unchanged")
+    return plain
+
+
+def _plain(value: object, path: str, open_containers: set[int]) -> object:
+    """Return a plain JSON copy of ``value`` (dicts and lists), or raise naming the path."""
+    if isinstance(value, str):
+        if not _is_unicode(value):
+            raise EventPayloadError(path, value, "not valid Unicode text (a lone surrogate)")
+        return value
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EventPayloadError(path, value, "JSON has no NaN or infinity")
+        return value
+    if isinstance(value, (Mapping, list)):
+        if id(value) in open_containers:
+            raise EventPayloadError(path, value, "a container holds itself")
+        open_containers.add(id(value))
+        try:
+            if isinstance(value, list):
+                return [
+                    _plain(item, f"{path}[{i}]", open_containers) for i, item in enumerate(value)
+                ]
+            plain: dict[str, object] = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise EventPayloadError(f"{path}[{key!r}]", key, "JSON object keys must be str")
+                if not _is_unicode(key):
+                    raise EventPayloadError(
+                        f"{path}[{key!r}]", key, "not valid Unicode text (a lone surrogate)"
+                    )
+                plain[key] = _plain(item, f"{path}[{key!r}]", open_containers)
+            return plain
+        finally:
+            open_containers.discard(id(value))
+    if isinstance(value, tuple):
+        raise EventPayloadError(path, value, "a tuple would load back as a list; give a list")
+    rule = (
+        f"{type(value).__name__} is not JSON; use dict, list, str, int, float, bool or None"
+        + (" (datetimes as ISO text)" if isinstance(value, (dt.date, dt.time)) else "")
+        + (" (money as decimal text)" if isinstance(value, Decimal) else "")
+    )
+    raise EventPayloadError(path, value, rule)

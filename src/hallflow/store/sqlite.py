@@ -1,0 +1,438 @@
+"""The embedded default event store: one SQLite file, through the standard library.
+
+Durability and concurrency, in brief (``docs/store.md`` has the long form):
+
+* The database runs in WAL mode: readers never block the writer, nor the writer readers, and
+  a process killed mid-write leaves at most an uncommitted tail in the WAL, which SQLite
+  discards when the file is next opened.
+* ``synchronous=FULL``: every commit waits until the WAL is synced to disk. With ``NORMAL``,
+  WAL mode is still safe against corruption, but the last commits before a power cut or an
+  OS crash may be lost; an acknowledged case must not be, so hallflow pays one sync per append.
+* Each append is one ``BEGIN IMMEDIATE`` transaction: it takes the write lock first, then
+  checks the idempotency key and the case version, then writes events, row and key. Two
+  writers (threads or processes) therefore never both pass the version check.
+* Each thread gets its own connection (made on first use), so threads read in parallel and
+  wait for one another only to write; a writer waits up to ``timeout`` seconds for the lock.
+* The schema version lives in ``PRAGMA user_version``; opening a file written by an older
+  hallflow migrates it, in one transaction, one step per version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from hallflow.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    IdempotencyError,
+    SchemaVersionError,
+    StoreError,
+)
+from hallflow.store.base import (
+    CaseRow,
+    Clock,
+    NewEvent,
+    StoredEvent,
+    bound_text,
+    decode_instant,
+    encode_instant,
+    prepare_append,
+    read_clock,
+    utc_now,
+)
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: events, the case projection, idempotency keys.
+    (
+        """
+        CREATE TABLE events (
+            case_id     TEXT    NOT NULL,
+            seq         INTEGER NOT NULL CHECK (seq >= 1),
+            kind        TEXT    NOT NULL,
+            actor       TEXT    NOT NULL,
+            at_utc      TEXT    NOT NULL,
+            at_tz       TEXT    NOT NULL,
+            payload     TEXT    NOT NULL,
+            recorded_at TEXT    NOT NULL,
+            PRIMARY KEY (case_id, seq)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE cases (
+            case_id   TEXT    NOT NULL PRIMARY KEY,
+            matter    TEXT    NOT NULL,
+            applicant TEXT    NOT NULL,
+            "window"  TEXT    NOT NULL,
+            state     TEXT    NOT NULL,
+            due_utc   TEXT,
+            due_tz    TEXT,
+            version   INTEGER NOT NULL CHECK (version >= 1)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX cases_matter ON cases (matter)",
+        "CREATE INDEX cases_applicant ON cases (applicant)",
+        'CREATE INDEX cases_window ON cases ("window")',
+        "CREATE INDEX cases_state ON cases (state)",
+        "CREATE INDEX cases_due ON cases (due_utc) WHERE due_utc IS NOT NULL",
+        """
+        CREATE TABLE idempotency (
+            case_id      TEXT    NOT NULL,
+            key          TEXT    NOT NULL,
+            request_hash TEXT    NOT NULL,
+            version      INTEGER NOT NULL,
+            PRIMARY KEY (case_id, key)
+        ) WITHOUT ROWID
+        """,
+    ),
+)
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+"""The schema version this hallflow writes (``PRAGMA user_version``)."""
+
+_ROW_COLUMNS = 'case_id, matter, applicant, "window", state, due_utc, due_tz, version'
+
+
+class SQLiteStore:
+    """An :class:`~hallflow.store.base.EventStore` in one SQLite file (WAL mode).
+
+    Safe to share between threads (each gets its own connection) and to open from several
+    processes at once. Open the store after forking, not before: a store refuses calls from a
+    process other than the one that opened it.
+
+    Args:
+        path: the database file; created, with its schema, if absent.
+        timeout: how long, in seconds, a call waits for another writer's lock before failing
+            with :class:`~hallflow.errors.StoreError`.
+        clock: returns the current aware instant, for ``recorded_at`` (default: UTC now).
+
+    Raises:
+        StoreError: the file cannot be opened as a hallflow store.
+        SchemaVersionError: the file was written by a newer hallflow.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self._path = os.fspath(path)
+        if self._path == ":memory:" or self._path == "" or self._path.startswith("file:"):
+            raise StoreError(
+                f"SQLiteStore needs a file path, not {self._path!r} (each thread would get "
+                f"its own private database); use MemoryStore for an in-memory store"
+            )
+        self._timeout = timeout
+        self._clock = clock or utc_now
+        self._pid = os.getpid()
+        self._local = threading.local()
+        self._registry_lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        self._connection()
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    def append(
+        self,
+        case_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        row: CaseRow,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Append events to a case and replace its row, in one ``BEGIN IMMEDIATE`` transaction.
+
+        See :meth:`hallflow.store.base.EventStore.append`.
+        """
+        request = prepare_append(case_id, expected_version, events, row, idempotency_key)
+        conn = self._connection()
+        with self._guard(), self._write(conn):
+            key = request.idempotency_key
+            if key is not None:
+                seen = conn.execute(
+                    "SELECT request_hash, version FROM idempotency WHERE case_id = ? AND key = ?",
+                    (case_id, key),
+                ).fetchone()
+                if seen is not None:
+                    if seen[0] != request.request_hash:
+                        raise IdempotencyError(case_id, key)
+                    return int(seen[1])
+            found = conn.execute(
+                "SELECT version FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+            actual = 0 if found is None else int(found[0])
+            if actual != expected_version:
+                raise ConcurrencyError(case_id, expected_version, actual)
+            recorded_at = encode_instant(read_clock(self._clock))[0]
+            conn.executemany(
+                "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, payload, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        case_id,
+                        expected_version + n,
+                        e.kind,
+                        e.actor,
+                        e.at_utc,
+                        e.at_tz,
+                        e.payload_json,
+                        recorded_at,
+                    )
+                    for n, e in enumerate(request.events, start=1)
+                ],
+            )
+            r = request.row
+            conn.execute(
+                f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (case_id) DO UPDATE SET matter = excluded.matter, "
+                'applicant = excluded.applicant, "window" = excluded."window", '
+                "state = excluded.state, due_utc = excluded.due_utc, "
+                "due_tz = excluded.due_tz, version = excluded.version",
+                (
+                    case_id,
+                    r.matter,
+                    r.applicant,
+                    r.window,
+                    r.state,
+                    request.due_utc,
+                    request.due_tz,
+                    request.new_version,
+                ),
+            )
+            if key is not None:
+                conn.execute(
+                    "INSERT INTO idempotency (case_id, key, request_hash, version) "
+                    "VALUES (?, ?, ?, ?)",
+                    (case_id, key, request.request_hash, request.new_version),
+                )
+            return request.new_version
+
+    def load(self, case_id: str) -> list[StoredEvent]:
+        """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""
+        conn = self._connection()
+        with self._guard():
+            rows = conn.execute(
+                "SELECT seq, kind, actor, at_utc, at_tz, payload, recorded_at FROM events "
+                "WHERE case_id = ? ORDER BY seq",
+                (case_id,),
+            ).fetchall()
+        if not rows:
+            raise CaseNotFoundError(case_id)
+        return [
+            StoredEvent(
+                case_id=case_id,
+                seq=seq,
+                kind=kind,
+                actor=actor,
+                at=decode_instant(at_utc, at_tz),
+                payload=json.loads(payload),
+                recorded_at=dt.datetime.fromisoformat(recorded_at).replace(tzinfo=dt.UTC),
+            )
+            for seq, kind, actor, at_utc, at_tz, payload, recorded_at in rows
+        ]
+
+    def version(self, case_id: str) -> int:
+        """Return a case's version, 0 if absent."""
+        conn = self._connection()
+        with self._guard():
+            found = conn.execute(
+                "SELECT version FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+        return 0 if found is None else int(found[0])
+
+    def row(self, case_id: str) -> CaseRow:
+        """Return a case's row; see :meth:`hallflow.store.base.EventStore.row`."""
+        conn = self._connection()
+        with self._guard():
+            found = conn.execute(
+                f"SELECT {_ROW_COLUMNS} FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+        if found is None:
+            raise CaseNotFoundError(case_id)
+        return _case_row(found)
+
+    def find(
+        self,
+        *,
+        matter: str | None = None,
+        applicant: str | None = None,
+        window: str | None = None,
+        state: str | None = None,
+        due_from: dt.datetime | None = None,
+        due_to: dt.datetime | None = None,
+    ) -> list[CaseRow]:
+        """Return the matching rows; see :meth:`hallflow.store.base.EventStore.find`."""
+        where: list[str] = []
+        params: list[str] = []
+        for column, value in (
+            ("matter", matter),
+            ("applicant", applicant),
+            ('"window"', window),
+            ("state", state),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        low = bound_text("due_from", due_from)
+        high = bound_text("due_to", due_to)
+        if low is not None:
+            where.append("due_utc >= ?")
+            params.append(low)
+        if high is not None:
+            where.append("due_utc < ?")
+            params.append(high)
+        sql = f"SELECT {_ROW_COLUMNS} FROM cases"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        conn = self._connection()
+        with self._guard():
+            rows = conn.execute(sql + " ORDER BY case_id", params).fetchall()
+        return [_case_row(r) for r in rows]
+
+    def case_ids(self) -> list[str]:
+        """Return every case id, sorted."""
+        conn = self._connection()
+        with self._guard():
+            rows = conn.execute("SELECT case_id FROM cases ORDER BY case_id").fetchall()
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        """Close every thread's connection; later calls raise StoreError.
+
+        Call it when no other thread is inside a store call.
+        """
+        with self._registry_lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def __enter__(self) -> Self:
+        """Return the store."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    # --- connections and transactions ----------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"the store {self._path!r} is closed")
+        if os.getpid() != self._pid:
+            raise StoreError(
+                f"the store {self._path!r} was opened in process {self._pid}; open a new "
+                f"SQLiteStore in each process (after fork, not before)"
+            )
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._guard():
+                conn = self._open()
+            with self._registry_lock:
+                if self._closed:
+                    conn.close()
+                    raise StoreError(f"the store {self._path!r} is closed")
+                self._connections.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; every write opens its own with
+        # BEGIN IMMEDIATE. check_same_thread=False only so that close() may close the
+        # connections of other threads; each connection is otherwise used by one thread.
+        conn = sqlite3.connect(
+            self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(
+                    f"{self._path!r}: SQLite refused WAL mode (journal_mode={mode}); "
+                    f"a hallflow store needs a file system that supports it"
+                )
+            conn.execute("PRAGMA synchronous = FULL")
+            _migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite's own errors into StoreError, naming the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store {self._path!r}: {exc}") from exc
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _write(conn: sqlite3.Connection) -> Iterator[None]:
+        """Run the body in a BEGIN IMMEDIATE transaction: commit on return, roll back on raise."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to :data:`SCHEMA_VERSION`, in one transaction."""
+    if _user_version(conn) == SCHEMA_VERSION:
+        return
+    with SQLiteStore._write(conn):
+        found = _user_version(conn)  # again, under the write lock: another may have migrated
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(found, SCHEMA_VERSION)
+        for step in _MIGRATIONS[found:]:
+            for statement in step:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _case_row(r: Any) -> CaseRow:
+    case_id, matter, applicant, window, state, due_utc, due_tz, version = r
+    return CaseRow(
+        case_id=case_id,
+        matter=matter,
+        applicant=applicant,
+        window=window,
+        state=state,
+        due=None if due_utc is None else decode_instant(due_utc, due_tz),
+        version=version,
+    )
