@@ -243,6 +243,10 @@ _EXCLUDED_REASONS = [
 ]
 
 
+_RUNNING_KINDS = ["pause", "correction", "exclude", "exclude", "extend", "restart", "stop"]
+_PAUSED_KINDS = ["resume", "resume", "resume", "extend", "restart", "stop"]
+
+
 def _excluded_lengths() -> st.SearchStrategy[Limit]:
     return st.one_of(
         st.integers(1, 10).map(Limit.working_days),
@@ -278,28 +282,27 @@ def clock_histories(
         start = dt.datetime.combine(day, draw(st.sampled_from(_edges(spec, day))), tzinfo=tz)
     clock = Clock.start("case", limit, calendar, start, policy=policy)
     when = start
-    choices = st.integers(0, 9)
-    for choice in draw(st.lists(choices, min_size=min(1, max_events), max_size=max_events)):
+    for _ in draw(st.lists(st.none(), min_size=min(1, max_events), max_size=max_events)):
         when = draw(instants_after(spec, when))
         try:
             state = clock.state(when)
         except CalendarRangeError:
             break
+        kinds = _RUNNING_KINDS if state is ClockState.RUNNING else _PAUSED_KINDS
+        kind = draw(st.sampled_from(kinds))
         event: ClockEvent
-        if state is ClockState.RUNNING and choice < 4:
-            reason = draw(st.sampled_from(list(PauseReason)))
-            event = Paused(when, reason)
-        elif state is ClockState.RUNNING and choice < 6:
-            event = Excluded(
-                when,
-                length=draw(_excluded_lengths()),
-                reason=draw(st.sampled_from(_EXCLUDED_REASONS)),
-            )
-        elif state is ClockState.PAUSED and choice < 5:
+        if kind == "pause":
+            event = Paused(when, draw(st.sampled_from(list(PauseReason))))
+        elif kind == "correction":
+            event = Paused(when, PauseReason.CORRECTION)
+        elif kind == "exclude":
+            reason = draw(st.sampled_from(_EXCLUDED_REASONS))
+            event = Excluded(when, length=draw(_excluded_lengths()), reason=reason)
+        elif kind == "resume":
             event = Resumed(when)
-        elif choice < 8 and limit.unit is not Unit.SAME_DAY:
+        elif kind == "extend" and limit.unit is not Unit.SAME_DAY:
             event = Extended(when, extra=draw(_extra(limit)), approved_by="director")
-        elif choice < 9:
+        elif kind in ("restart", "extend"):
             event = Restarted(when)
         else:
             event = Stopped(when)
@@ -613,7 +616,7 @@ def matters(draw: st.DrawFn, code: str | None = None) -> Matter:
 
 
 @st.composite
-def catalogues(draw: st.DrawFn, max_matters: int = 5) -> Catalogue:
+def catalogues(draw: st.DrawFn, max_matters: int = 3) -> Catalogue:
     """Catalogues of valid matters with unique codes."""
     codes = draw(st.lists(_codes("M"), unique=True, max_size=max_matters))
     return Catalogue(tuple(draw(matters(code)) for code in codes))
