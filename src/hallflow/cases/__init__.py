@@ -1,0 +1,1 @@
+"""Cases: the lifecycle, the case rebuilt from its events, and the Hall facade."""

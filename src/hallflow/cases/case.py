@@ -15,13 +15,13 @@ import attrs
 from hallflow.calendar.engine import WorkCalendar
 from hallflow.cases.lifecycle import CaseState, Command, next_state
 from hallflow.store.base import StoredEvent
-from hallflow.timeline.clock import Clock, ClockPolicy
+from hallflow.timeline.clock import Clock, ClockPolicy, ClockState
 from hallflow.timeline.events import (
     ClockEvent,
     Excluded,
     Extended,
-    PauseReason,
     Paused,
+    PauseReason,
     Resumed,
     Started,
     Stopped,
@@ -218,14 +218,21 @@ class Case:
         calendar: WorkCalendar,
         policy: ClockPolicy | None = None,
     ) -> Clock | None:
-        """A limit clock of this case (the promised or the legal limit), or None before
-        acceptance. Suspensions pause it, known Art. 45 lengths are excluded periods,
-        and the extensions approved for this clock add to it."""
+        """A limit clock of this case (promised or legal), or None before acceptance.
+
+        Suspensions pause it, known Art. 45 lengths are excluded periods, and the
+        extensions approved for this clock add to it.
+        """
         if not self.clock_events:
             return None
         mine = [e for clock, e in self.extensions if clock == name]
         events = sorted([*self.clock_events, *mine], key=lambda e: e.at)  # stable
-        return Clock(name, limit, calendar, tuple(events), policy or ClockPolicy())
+        clock = Clock(name, limit, calendar, tuple(events[:1]), policy or ClockPolicy())
+        for event in events[1:]:
+            if isinstance(event, Resumed) and clock.state(event.at) is ClockState.RUNNING:
+                continue  # an excluded period of known length already ended by itself
+            clock = clock.apply(event)
+        return clock
 
 
 class _Builder:
@@ -315,7 +322,7 @@ def fold(events: Sequence[StoredEvent]) -> Case:
     )
 
 
-def _apply(b: _Builder, event: StoredEvent) -> None:  # noqa: C901 - one branch per kind
+def _apply(b: _Builder, event: StoredEvent) -> None:
     kind, p, at = event.kind, event.payload, event.at
     command = EVENT_COMMANDS.get(kind)
     if kind not in EVENT_COMMANDS:

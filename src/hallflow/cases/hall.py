@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from hallflow.calendar.engine import WorkCalendar
-from hallflow.cases.case import Case, Opinion, fold, limit_to
+from hallflow.cases.case import Case, Opinion, StepProgress, fold, limit_to
 from hallflow.cases.lifecycle import CaseState, Command, next_state
 from hallflow.errors import (
     CaseCommandError,
@@ -27,7 +27,7 @@ from hallflow.errors import (
     HallflowError,
     MaterialsError,
 )
-from hallflow.model.catalogue import Catalogue, Matter, SilencePolicy, StepKind
+from hallflow.model.catalogue import Catalogue, Matter, SilencePolicy, Step, StepKind
 from hallflow.model.identity import Applicant, LegalPerson, NaturalPerson, applicant_key
 from hallflow.model.org import Organisation, Power
 from hallflow.seals import SealKind, SealProvider, SealRegistry
@@ -145,12 +145,19 @@ class Hall:
         """A co-department's reply clock on a joint case."""
         if opinion.requested_at is None:
             return None
-        clock = Clock.start(
-            opinion.department, opinion.limit, self.calendar, opinion.requested_at
-        )
+        clock = Clock.start(opinion.department, opinion.limit, self.calendar, opinion.requested_at)
         return clock
 
     # ------------------------------------------------------------------ plumbing
+
+    def _replayed(self, case_id: str, key: str | None) -> Case | None:
+        """The earlier result of a command repeated with the same idempotency key."""
+        if key is None:
+            return None
+        version = self.store.key_version(case_id, key)
+        if version is None:
+            return None
+        return fold(self.store.load(case_id)[:version])
 
     def _matter(self, case: Case) -> Matter:
         return self.catalogue.get(case.matter)
@@ -158,7 +165,8 @@ class Hall:
     def _authorise(
         self, actor: str, power: Power, case: Case, command: str, at: dt.datetime
     ) -> None:
-        permission = self.organisation.may(actor, power, case.matter, case.window, at.date())
+        matter = self._matter(case)
+        permission = self.organisation.may(actor, power, matter, case.window, at.date())
         if not permission.allowed:
             raise CaseCommandError(actor, command, case.case_id, permission.reason)
 
@@ -251,6 +259,10 @@ class Hall:
             MaterialsError: a material code the matter does not know.
         """
         spec = self.catalogue.get(matter)
+        if case_id is not None:
+            done = self._replayed(case_id, idempotency_key)
+            if done is not None:
+                return done
         case_id = case_id or self.settings.new_id()
         supplied = sorted(set(materials))
         known = {m.code for m in spec.materials}
@@ -267,7 +279,7 @@ class Hall:
                 f"window {window} does not handle matter {matter}; go to {others or 'none'}",
             )
         if channel == "window":
-            permission = self.organisation.may(actor, Power.ACCEPT, matter, window, at.date())
+            permission = self.organisation.may(actor, Power.ACCEPT, spec, window, at.date())
             if not permission.allowed:
                 raise CaseCommandError(actor, "submit", case_id, permission.reason)
         event = self._event(
@@ -295,28 +307,25 @@ class Hall:
     def _clock_start(self, case: Case, at: dt.datetime) -> dt.datetime:
         """Art. 32: accepted after the correction-notice window ⇒ counts from receipt."""
         receipt = self.calendar.receipt_day(case.received_at)
-        notice_by = self.calendar.add_working_days(
-            receipt, self.settings.correction_notice.amount
-        )
+        notice_by = self.calendar.add_working_days(receipt, self.settings.correction_notice.amount)
         return case.received_at if at.date() > notice_by else at
 
     def accept(
         self, case_id: str, *, actor: str, at: dt.datetime, idempotency_key: str | None = None
     ) -> Case:
         """Accept (受理) a complete application; the limit clocks start."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.ACCEPT, actor)
         self._authorise(actor, Power.ACCEPT, case, "accept", at)
         spec = self._matter(case)
         missing = self._missing(case, spec)
         if missing:
-            raise MaterialsError(
-                actor, "accept", case_id, f"required materials missing: {missing}"
-            )
+            raise MaterialsError(actor, "accept", case_id, f"required materials missing: {missing}")
         events = [
-            self._event(
-                "accepted", actor, at, clock_start=self._clock_start(case, at).isoformat()
-            )
+            self._event("accepted", actor, at, clock_start=self._clock_start(case, at).isoformat())
         ]
         events += self._open_opinions(case, spec, actor, at)
         return self._commit(case, events, at, idempotency_key)
@@ -337,6 +346,9 @@ class Hall:
                 left off the notice (the notice must list everything at once).
             CaseCommandError: the notice comes after the Art. 32 window.
         """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.REQUEST_CORRECTION, actor)
         self._authorise(actor, Power.ACCEPT, case, "request correction", at)
@@ -377,8 +389,13 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Supply the materials a correction notice asked for: the case is received anew
-        (the limit will run from this day — "补齐材料之日为正式受理之日")."""
+        """Supply the materials a correction notice asked for.
+
+        The case is received anew: the limit runs from the day the materials are complete.
+        """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.SUPPLY, actor)
         self._applicant_or(actor, Power.ACCEPT, case, "supply materials", at)
@@ -401,8 +418,13 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Accept with minor materials missing (容缺) on the applicant's pledge to supply them
-        by ``pledge_date``."""
+        """Accept with minor materials missing (容缺).
+
+        The applicant pledges to supply them by ``pledge_date``.
+        """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.ACCEPT_WITH_GAPS, actor)
         self._authorise(actor, Power.ACCEPT, case, "accept with gaps", at)
@@ -458,6 +480,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Supply the materials deferred under accept-with-gaps."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._applicant_or(actor, Power.ACCEPT, case, "supply deferred materials", at)
         deferred, _ = case.deferred
@@ -482,8 +507,13 @@ class Hall:
         redirect_window: str | None = None,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Do not accept (不予受理), with a written reason (and the right window, if the
-        matter is outside this one's remit)."""
+        """Do not accept (不予受理), with a written reason.
+
+        When the matter is outside this window's remit, name the right window.
+        """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.NOT_ACCEPT, actor)
         self._authorise(actor, Power.ACCEPT, case, "not accept", at)
@@ -507,6 +537,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Name the signers of a review step (all must sign a countersign, one an or-sign)."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._in_review(case, actor, "assign signers")
         self._authorise(actor, Power.COORDINATE, case, "assign signers", at)
@@ -531,11 +564,14 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Add a signer to the current step (加签)."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._in_review(case, actor, "add a signer")
         self._authorise(actor, Power.COORDINATE, case, "add a signer", at)
         progress = self._step(case, step, actor, "add a signer")
-        if progress is not case.current_step:
+        if case.current_step is None or progress.step != case.current_step.step:
             raise CaseStateError(actor, "add a signer", case_id, f"{step} is not the current step")
         if signer in progress.signers:
             raise CaseCommandError(actor, "add a signer", case_id, f"{signer} already signs")
@@ -555,15 +591,20 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Hand the actor's part of the current step to a colleague (转办)."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._in_review(case, actor, "transfer")
         progress = self._step(case, step, actor, "transfer")
-        if progress is not case.current_step:
+        if case.current_step is None or progress.step != case.current_step.step:
             raise CaseStateError(actor, "transfer", case_id, f"{step} is not the current step")
         if actor in progress.signed:
             raise CaseStateError(actor, "transfer", case_id, "the actor has already signed")
         spec = self._spec_step(case, step)
-        permission = self.organisation.may(to, spec.power, case.matter, case.window, at.date())
+        permission = self.organisation.may(
+            to, spec.power, self._matter(case), case.window, at.date()
+        )
         if not permission.allowed:
             raise CaseCommandError(actor, "transfer", case_id, f"{to}: {permission.reason}")
         event = self._event("transferred", actor, at, step=step, **{"from": actor, "to": to})
@@ -579,12 +620,15 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Sign (approve) the actor's part of a review step."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._in_review(case, actor, "sign")
         progress = self._step(case, step, actor, "sign")
         spec = self._spec_step(case, step)
         self._authorise(actor, spec.power, case, f"sign step {step}", at)
-        if progress is not case.current_step:
+        if case.current_step is None or progress.step != case.current_step.step:
             raise CaseStateError(actor, "sign", case_id, f"{step} is not the current step")
         if actor in progress.signed:
             raise CaseCommandError(actor, "sign", case_id, "already signed this step")
@@ -617,6 +661,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Return the case (驳回) to an earlier step or, with ``to="window"``, to the window."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._in_review(case, actor, "return")
         self._authorise(actor, Power.REVIEW, case, "return", at)
@@ -640,13 +687,13 @@ class Hall:
                 actor, command, case.case_id, f"the case is {case.state.value}, not reviewing"
             )
 
-    def _step(self, case: Case, step: str, actor: str, command: str) -> Any:
+    def _step(self, case: Case, step: str, actor: str, command: str) -> StepProgress:
         for progress in case.steps:
             if progress.step == step:
                 return progress
         raise CaseCommandError(actor, command, case.case_id, f"matter has no step {step}")
 
-    def _spec_step(self, case: Case, step: str) -> Any:
+    def _spec_step(self, case: Case, step: str) -> Step:
         for spec in self._matter(case).procedure.steps:
             if spec.code == step:
                 return spec
@@ -664,8 +711,13 @@ class Hall:
         length: Limit | None = None,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Suspend review for an Art. 45 period (with its length when told in writing) or at
-        the applicant's request; the limit clocks stop counting."""
+        """Suspend review for an Art. 45 period or at the applicant's request.
+
+        Give ``length`` when it was told in writing; the limit clocks stop counting.
+        """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.SUSPEND, actor)
         self._authorise(actor, Power.REVIEW, case, "suspend", at)
@@ -675,7 +727,11 @@ class Hall:
             raise CaseCommandError(
                 actor, "suspend", case_id, "a correction is requested before acceptance"
             )
-        if spec.excludable and why not in spec.excludable and why is not PauseReason.APPLICANT_REQUEST:
+        if (
+            spec.excludable
+            and why not in spec.excludable
+            and why is not PauseReason.APPLICANT_REQUEST
+        ):
             allowed = sorted(r.value for r in spec.excludable)
             raise CaseCommandError(
                 actor, "suspend", case_id, f"matter {spec.code} excludes only {allowed}"
@@ -690,6 +746,9 @@ class Hall:
         self, case_id: str, *, actor: str, at: dt.datetime, idempotency_key: str | None = None
     ) -> Case:
         """Resume review after a suspension."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.RESUME, actor)
         self._authorise(actor, Power.REVIEW, case, "resume", at)
@@ -711,6 +770,9 @@ class Hall:
 
         Refused after the clock has expired unless the hall's clock policy allows it.
         """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         if case.state not in (CaseState.REVIEWING, CaseState.SUSPENDED):
             raise CaseStateError(actor, "extend", case_id, f"the case is {case.state.value}")
@@ -719,13 +781,20 @@ class Hall:
         if clock not in clocks:
             raise CaseCommandError(actor, "extend", case_id, f"no clock named {clock}")
         if not reason.strip():
-            raise CaseCommandError(actor, "extend", case_id, "reasons must be told to the applicant")
+            raise CaseCommandError(
+                actor, "extend", case_id, "reasons must be told to the applicant"
+            )
         try:
             clocks[clock].extend(at, extra, approved_by=actor, reason=reason)
         except ClockError as exc:
             raise CaseCommandError(actor, "extend", case_id, str(exc)) from exc
         event = self._event(
-            "extended", actor, at, clock=clock, extra=limit_to(extra), approved_by=actor,
+            "extended",
+            actor,
+            at,
+            clock=clock,
+            extra=limit_to(extra),
+            approved_by=actor,
             reason=reason,
         )
         return self._commit(case, [event], at, idempotency_key)
@@ -740,7 +809,10 @@ class Hall:
         ready = [c for c in spec.joint.co_departments if not c.after]
         return [
             self._event(
-                "opinion_requested", actor, at, department=c.department,
+                "opinion_requested",
+                actor,
+                at,
+                department=c.department,
                 limit=limit_to(c.reply_limit),
             )
             for c in ready
@@ -758,6 +830,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """A co-department replies to the lead's request (approve or object with reasons)."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         opinion = self._opinion(case, department, actor)
         staff = self.organisation.staff(actor)
@@ -767,7 +842,11 @@ class Hall:
             raise CaseCommandError(actor, "object", case_id, "an objection needs reasons")
         events = [
             self._event(
-                "opinion_given", actor, at, department=department, consent=consent,
+                "opinion_given",
+                actor,
+                at,
+                department=department,
+                consent=consent,
                 reasons=reasons,
             )
         ]
@@ -793,7 +872,10 @@ class Hall:
         requested = {o.department for o in case.opinions}
         return [
             self._event(
-                "opinion_requested", actor, at, department=c.department,
+                "opinion_requested",
+                actor,
+                at,
+                department=c.department,
                 limit=limit_to(c.reply_limit),
             )
             for c in spec.joint.co_departments
@@ -801,8 +883,10 @@ class Hall:
         ]
 
     def sweep_opinions(self, case_id: str, *, at: dt.datetime) -> Case:
-        """Apply the matter's silence policy to co-departments past their reply deadline:
-        consent (视为同意, the silent department recorded as responsible), block, or escalate."""
+        """Apply the matter's silence policy to co-departments past their reply deadline.
+
+        Consent (视为同意, the silent department recorded as responsible), block, or escalate.
+        """
         case = self.case(case_id)
         spec = self._matter(case)
         if spec.joint is None or case.closed:
@@ -820,15 +904,22 @@ class Hall:
                 ):
                     events.append(
                         self._event(
-                            "escalated", SUPERVISION, at, department=opinion.department,
+                            "escalated",
+                            SUPERVISION,
+                            at,
+                            department=opinion.department,
                             rule="co-department silent past its reply deadline",
                         )
                     )
                 continue
             events.append(
                 self._event(
-                    "opinion_deemed", SUPERVISION, at, department=opinion.department,
-                    consent=policy is SilencePolicy.CONSENT, responsible=opinion.department,
+                    "opinion_deemed",
+                    SUPERVISION,
+                    at,
+                    department=opinion.department,
+                    consent=policy is SilencePolicy.CONSENT,
+                    responsible=opinion.department,
                     reasons=f"silent past {clock.due(at).isoformat()}",
                 )
             )
@@ -855,6 +946,9 @@ class Hall:
             CaseStateError: review steps are not complete, deferred materials are still
                 outstanding, or (to approve) a co-department's opinion is missing or objects.
         """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.DECIDE, actor)
         self._authorise(actor, Power.DECIDE, case, "decide", at)
@@ -892,9 +986,11 @@ class Hall:
                 )
 
     def deem_approved(self, case_id: str, *, at: dt.datetime) -> Case:
-        """Deemed approval (超时默认), triggered by supervision when its conditions hold:
-        accepted with complete materials, not decided within the legal limit, and no
-        extension still running."""
+        """Deemed approval (超时默认), triggered by supervision when its conditions hold.
+
+        Accepted with complete materials, not decided within the legal limit, and no
+        extension still running.
+        """
         case = self.case(case_id)
         actor = SUPERVISION
         self._require_state(case, Command.DEEM_APPROVED, actor)
@@ -912,7 +1008,10 @@ class Hall:
                 f"the legal limit (with extensions) runs until {status.due.isoformat()}",
             )
         event = self._event(
-            "deemed_approved", actor, at, approved=True,
+            "deemed_approved",
+            actor,
+            at,
+            approved=True,
             reasons=f"not decided by {status.due.isoformat()}",
         )
         return self._commit(case, [event], at, None)
@@ -930,6 +1029,9 @@ class Hall:
 
         Refused when the matter does not allow it, or the applicant broke a pledge before.
         """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.APPROVE_ON_PLEDGE, actor)
         self._authorise(actor, Power.DECIDE, case, "approve on pledge", at)
@@ -948,8 +1050,12 @@ class Hall:
         if verify_by < at.date():
             raise CaseCommandError(actor, "approve on pledge", case_id, "verify_by is past")
         event = self._event(
-            "approved_on_pledge", actor, at, verify_by=verify_by.isoformat(),
-            clock_start=at.isoformat(), reasons="approved on the applicant's pledge",
+            "approved_on_pledge",
+            actor,
+            at,
+            verify_by=verify_by.isoformat(),
+            clock_start=at.isoformat(),
+            reasons="approved on the applicant's pledge",
         )
         return self._commit(case, [event], at, idempotency_key)
 
@@ -963,6 +1069,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Record the verification of a pledge; a broken one goes on the applicant's record."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         if case.pledge_verify_by is None or case.pledge_kept is not None:
             raise CaseStateError(actor, "verify a pledge", case_id, "no pledge awaits verification")
@@ -990,8 +1099,13 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Seal the decision with the approval seal; the seal time is the legal closing time
-        and the limit clocks stop there."""
+        """Seal the decision with the approval seal.
+
+        The seal time is the legal closing time; the limit clocks stop there.
+        """
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.SEAL, actor)
         self._authorise(actor, Power.SEAL, case, "seal", at)
@@ -999,15 +1113,15 @@ class Hall:
         if seal.kind is not SealKind.APPROVAL:
             raise CaseCommandError(actor, "seal", case_id, f"{seal_code} is not an approval seal")
         if seal.holder != actor:
-            raise CaseCommandError(actor, "seal", case_id, f"seal {seal_code} is held by {seal.holder}")
+            raise CaseCommandError(
+                actor, "seal", case_id, f"seal {seal_code} is held by {seal.holder}"
+            )
         document = self.decision_document(case)
         try:
             impression = self.seal_provider.sign(seal, document, at)
         except HallflowError as exc:
             raise CaseCommandError(actor, "seal", case_id, str(exc)) from exc
-        event = self._event(
-            "sealed", actor, at, impression=impression.to_dict(), document=document
-        )
+        event = self._event("sealed", actor, at, impression=impression.to_dict(), document=document)
         return self._commit(case, [event], at, idempotency_key)
 
     def decision_document(self, case: Case) -> dict[str, Any]:
@@ -1036,6 +1150,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Deliver the sealed decision (in person, by post, unified delivery); closes the case."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.DELIVER, actor)
         self._authorise(actor, Power.ACCEPT, case, "deliver", at)
@@ -1054,6 +1171,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """The applicant withdraws (撤回) the application."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.WITHDRAW, actor)
         self._applicant_or(actor, Power.ACCEPT, case, "withdraw", at)
@@ -1070,6 +1190,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Revoke (撤销) a closed case's licence — obtained by fraud, or beyond authority."""
+        done = self._replayed(case_id, idempotency_key)
+        if done is not None:
+            return done
         case = self.case(case_id)
         self._require_state(case, Command.REVOKE, actor)
         self._authorise(actor, Power.DECIDE, case, "revoke", at)

@@ -62,7 +62,7 @@ class Command(enum.StrEnum):
     REVOKE = "revoke"
 
 
-class CaseLifecycle(StateMachine):  # type: ignore[misc]
+class CaseLifecycle(StateMachine):
     """The states of a case and the commands that move it (DOMAIN.md §4)."""
 
     submitted = State(value=CaseState.SUBMITTED.value, initial=True)

@@ -246,6 +246,14 @@ class EventStore(Protocol):
         """Return the ids of every stored case, sorted."""
         ...
 
+    def key_version(self, case_id: str, key: str) -> int | None:
+        """Return the version an append with this idempotency key produced, or None.
+
+        Lets a caller answer a repeated command with the earlier result before it checks
+        the command against the case's current state.
+        """
+        ...
+
     def close(self) -> None:
         """Release the store's resources; later calls raise StoreError. Closing twice is fine."""
         ...

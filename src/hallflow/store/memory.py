@@ -118,6 +118,13 @@ class MemoryStore:
             for seq, r in enumerate(log, start=1)
         ]
 
+    def key_version(self, case_id: str, key: str) -> int | None:
+        """See :meth:`hallflow.store.base.EventStore.key_version`."""
+        with self._lock:
+            self._check_open()
+            seen = self._keys.get((case_id, key))
+        return None if seen is None else seen[1]
+
     def version(self, case_id: str) -> int:
         """Return a case's version, 0 if absent."""
         with self._lock:

@@ -247,6 +247,15 @@ class SQLiteStore:
             for seq, kind, actor, at_utc, at_tz, payload, recorded_at in rows
         ]
 
+    def key_version(self, case_id: str, key: str) -> int | None:
+        """See :meth:`hallflow.store.base.EventStore.key_version`."""
+        conn = self._connection()
+        with self._guard():
+            found = conn.execute(
+                "SELECT version FROM idempotency WHERE case_id = ? AND key = ?", (case_id, key)
+            ).fetchone()
+        return None if found is None else int(found[0])
+
     def version(self, case_id: str) -> int:
         """Return a case's version, 0 if absent."""
         conn = self._connection()
