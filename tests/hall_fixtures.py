@@ -11,6 +11,7 @@ from hallflow.cases.hall import Hall, HallSettings
 from hallflow.model import (
     JOINT,
     PROMISED,
+    PROXY_VARIANT,
     ABPost,
     Authority,
     Catalogue,
@@ -31,7 +32,6 @@ from hallflow.model import (
     Window,
     WindowKind,
     proxy_materials,
-    PROXY_VARIANT,
 )
 from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store import MemoryStore

@@ -109,7 +109,7 @@ def test_correction_lists_everything_and_restarts_the_clock(hall: Hall) -> None:
     )
 
 
-def CAL_close(day: dt.date) -> dt.datetime:  # noqa: N802 - reads as a calendar helper
+def CAL_close(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(17, 30), tzinfo=at(1, 1).tzinfo)
 
 
@@ -117,7 +117,7 @@ def test_late_acceptance_counts_from_receipt(hall: Hall) -> None:
     """Art. 32: not notified within 5 working days ⇒ accepted from receipt."""
     case_id = submit(hall)
     # received Mon 2 Nov; the notice window ends Mon 9 Nov
-    with pytest.raises(CaseCommandError, match="Art. 32"):
+    with pytest.raises(CaseCommandError, match=r"Art\. 32"):
         hall.request_correction(case_id, {"form": "blurred"}, actor="clerk", at=at(11, 10))
     accepted = hall.accept(case_id, actor="clerk", at=at(11, 10))
     assert accepted.clock_start == at(11, 2)

@@ -643,11 +643,9 @@ class Hall:
             if actor != expected:
                 raise CaseCommandError(actor, "sign", case_id, f"{expected} signs next")
         signed = (*progress.signed, actor)
-        if kind in (StepKind.PARALLEL_COUNTERSIGN, StepKind.SEQUENTIAL_COUNTERSIGN):
-            done = set(signed) >= set(signers)
-        else:
-            done = True
-        event = self._event("step_signed", actor, at, step=step, done=done)
+        countersign = kind in (StepKind.PARALLEL_COUNTERSIGN, StepKind.SEQUENTIAL_COUNTERSIGN)
+        complete = set(signed) >= set(signers) if countersign else True
+        event = self._event("step_signed", actor, at, step=step, done=complete)
         return self._commit(case, [event], at, idempotency_key)
 
     def return_case(
