@@ -145,6 +145,7 @@ class WorkCalendar:
 
     __slots__ = (
         "_bulk",
+        "_closing",
         "_cum",
         "_cum_prov",
         "_cum_us",
@@ -244,6 +245,7 @@ class WorkCalendar:
             provisional=provisional,
         )
         self._bulk: BulkOps | None = None
+        self._closing: npt.NDArray[np.int64] | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -479,6 +481,18 @@ class WorkCalendar:
             self._bulk = BulkOps(self)
         return self._bulk
 
+    def closing_table(self) -> npt.NDArray[np.int64]:
+        """Each day's closing instant, in microseconds since the Unix epoch (read-only, cached).
+
+        Entry ``i`` is the end of the last shift of day ``first + i`` (whatever its kind),
+        in the hall's zone: what :func:`hallflow.timeline.closing_time` returns for that day.
+        Computed with numpy when the zone's UTC offset is the same on every sampled day of
+        the range (every seventh day and the last), day by day otherwise.
+        """
+        if self._closing is None:
+            self._closing = _closing_table(self)
+        return self._closing
+
     def memory_bytes(self) -> int:
         """An estimate of the memory the compiled tables hold (for the 5 MB budget)."""
         import sys
@@ -489,6 +503,33 @@ class WorkCalendar:
         size += sum(a.nbytes for a in attrs.astuple(self._np) if isinstance(a, np.ndarray))
         size += sys.getsizeof(self._decided) + 200 * len(self._decided)
         return size
+
+
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _closing_table(cal: WorkCalendar) -> npt.NDArray[np.int64]:
+    ends = [cal.hours.shifts_on(wd)[-1].end for wd in range(7)]
+    tod = np.array([_time_us(e) for e in ends], dtype=np.int64)
+    day = np.arange(cal._n, dtype=np.int64)
+    epoch0 = cal._ord0 - _EPOCH_ORDINAL
+    weekday = (cal._ord0 + day - 1) % 7
+    naive = (epoch0 + day) * _US_PER_DAY + tod[weekday]
+    one_us = dt.timedelta(microseconds=1)
+
+    def instant(i: int) -> int:
+        d = dt.date.fromordinal(cal._ord0 + i)
+        when = dt.datetime.combine(d, ends[d.weekday()], tzinfo=cal._tz)
+        return (when - _EPOCH_UTC) // one_us
+
+    sample = [*range(0, cal._n, 7), cal._n - 1]
+    offsets = {int(naive[i]) - instant(i) for i in sample}
+    if len(offsets) == 1:
+        table = naive - offsets.pop()
+    else:
+        table = np.array([instant(i) for i in range(cal._n)], dtype=np.int64)
+    table.setflags(write=False)
+    return table
 
 
 def _time_us(t: dt.time) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -104,12 +105,30 @@ class Hall:
         self.seals = seals
         self.seal_provider = seal_provider
         self.settings = settings or HallSettings()
+        self._cache: OrderedDict[str, Case] = OrderedDict()
+
+    _CACHE_SIZE = 4096
 
     # ------------------------------------------------------------------ queries
 
     def case(self, case_id: str) -> Case:
-        """The case as rebuilt from its events."""
-        return fold(self.store.load(case_id))
+        """The case as rebuilt from its events.
+
+        Rebuilt cases are cached; the cache is checked against the store's version of the
+        case on every call, so a write by another process or Hall is always seen.
+        """
+        cached = self._cache.get(case_id)
+        if cached is not None and cached.version == self.store.version(case_id):
+            self._cache.move_to_end(case_id)
+            return cached
+        return self._remember(fold(self.store.load(case_id)))
+
+    def _remember(self, case: Case) -> Case:
+        self._cache[case.case_id] = case
+        self._cache.move_to_end(case.case_id)
+        while len(self._cache) > self._CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return case
 
     def find(
         self,
@@ -223,14 +242,16 @@ class Hall:
             for i, e in enumerate(events)
         ]
         updated = fold([*case.history, *stored])
-        self.store.append(
+        version = self.store.append(
             case.case_id,
             case.version,
             list(events),
             self._row(updated, at),
             idempotency_key=idempotency_key,
         )
-        return self.case(case.case_id)
+        if version != updated.version:  # an earlier identical request: answer with it
+            return fold(self.store.load(case.case_id)[:version])
+        return self._remember(updated)
 
     def _event(self, kind: str, actor: str, at: dt.datetime, **payload: Any) -> NewEvent:
         return NewEvent(kind=kind, actor=actor, at=at, payload=payload)
@@ -296,8 +317,12 @@ class Hall:
         )
         stored = StoredEvent(case_id, 1, event.kind, actor, at, event.payload, at)
         case = fold([stored])
-        self.store.append(case_id, 0, [event], self._row(case, at), idempotency_key=idempotency_key)
-        return self.case(case_id)
+        version = self.store.append(
+            case_id, 0, [event], self._row(case, at), idempotency_key=idempotency_key
+        )
+        if version != 1:
+            return self.case(case_id)
+        return self._remember(case)
 
     def _missing(self, case: Case, spec: Matter, deferred: Iterable[str] = ()) -> list[str]:
         needed = [m.code for m in spec.materials_for(case.conditions) if m.required]

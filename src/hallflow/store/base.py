@@ -119,7 +119,8 @@ class StoredEvent:
         actor: who did it.
         at: when it happened, in the zone it was given in.
         payload: the details, a fresh copy on every load.
-        recorded_at: when the store committed it (UTC, from the store's clock).
+        recorded_at: when the store committed it (UTC, from the store's clock); not part of
+            equality — two loads of the same event are equal whenever they were read.
     """
 
     case_id: str
@@ -128,7 +129,7 @@ class StoredEvent:
     actor: str
     at: dt.datetime
     payload: Mapping[str, Any]
-    recorded_at: dt.datetime
+    recorded_at: dt.datetime = attrs.field(eq=False)
 
 
 @attrs.define(frozen=True, slots=True)

@@ -114,6 +114,10 @@ class SQLiteStore:
         timeout: how long, in seconds, a call waits for another writer's lock before failing
             with :class:`~hallflow.errors.StoreError`.
         clock: returns the current aware instant, for ``recorded_at`` (default: UTC now).
+        durability: ``"full"`` (default) syncs the log on every append, so an acknowledged
+            case survives a power cut; ``"normal"`` syncs only at checkpoints — still safe
+            against a killed process and never corrupt, but the last appends before a power
+            cut or OS crash may roll back. Choose ``"normal"`` only where that is acceptable.
 
     Raises:
         StoreError: the file cannot be opened as a hallflow store.
@@ -126,6 +130,7 @@ class SQLiteStore:
         *,
         timeout: float = 30.0,
         clock: Clock | None = None,
+        durability: str = "full",
     ) -> None:
         self._path = os.fspath(path)
         if self._path == ":memory:" or self._path == "" or self._path.startswith("file:"):
@@ -133,6 +138,9 @@ class SQLiteStore:
                 f"SQLiteStore needs a file path, not {self._path!r} (each thread would get "
                 f"its own private database); use MemoryStore for an in-memory store"
             )
+        if durability not in ("full", "normal"):
+            raise StoreError(f"durability={durability!r} must be 'full' or 'normal'")
+        self._synchronous = durability.upper()
         self._timeout = timeout
         self._clock = clock or utc_now
         self._pid = os.getpid()
@@ -382,7 +390,7 @@ class SQLiteStore:
                     f"{self._path!r}: SQLite refused WAL mode (journal_mode={mode}); "
                     f"a hallflow store needs a file system that supports it"
                 )
-            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             _migrate(conn)
         except BaseException:
             conn.close()

@@ -3,6 +3,7 @@
 Start with :meth:`Clock.start`; see ``docs/timeline.md`` for the counting rules.
 """
 
+from hallflow.timeline.bulk import BulkStatus, ClockArrays, Recomputed, evaluate, recompute
 from hallflow.timeline.clock import (
     Clock,
     ClockPolicy,
@@ -12,6 +13,13 @@ from hallflow.timeline.clock import (
     WarningLevel,
     clocks_at,
     closing_time,
+)
+from hallflow.timeline.compiled import (
+    CompiledClock,
+    Evaluation,
+    calendar_tables,
+    compile_clock,
+    evaluate_one,
 )
 from hallflow.timeline.events import (
     ClockEvent,
@@ -27,23 +35,33 @@ from hallflow.timeline.events import (
 from hallflow.timeline.limits import Limit, Unit
 
 __all__ = [
+    "BulkStatus",
     "Clock",
+    "ClockArrays",
     "ClockEvent",
     "ClockPolicy",
     "ClockState",
     "ClockStatus",
+    "CompiledClock",
+    "Evaluation",
     "Excluded",
     "Extended",
     "Limit",
     "Outcome",
     "PauseReason",
     "Paused",
+    "Recomputed",
     "Restarted",
     "Resumed",
     "Started",
     "Stopped",
     "Unit",
     "WarningLevel",
+    "calendar_tables",
     "clocks_at",
     "closing_time",
+    "compile_clock",
+    "evaluate",
+    "evaluate_one",
+    "recompute",
 ]
