@@ -207,9 +207,11 @@ class Hall:
 
     def _row(self, case: Case, at: dt.datetime) -> CaseRow:
         due: dt.datetime | None = None
-        if not case.closed and case.state is not CaseState.SEALED:
-            clocks = self.clocks(case)
-            clock = clocks.get("promised") or clocks.get("legal")
+        if not case.closed and case.state is not CaseState.SEALED and case.clock_events:
+            matter = self._matter(case)
+            clock = case.clock(
+                "promised", matter.promised_limit, self.calendar, self.settings.clock_policy
+            )
             if clock is not None:
                 due = clock.due(max(at, clock.events[-1].at))
         return CaseRow(

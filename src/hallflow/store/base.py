@@ -505,6 +505,16 @@ def _encode_field(field: str, value: dt.datetime) -> tuple[str, str]:
 def _plain_payload(payload: object, path: str) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         raise EventPayloadError(path, payload, "a payload must be a mapping with str keys")
+    # Fast path: a payload that survives the JSON round trip unchanged is accepted as the
+    # copy the round trip made. Anything else takes the walk below, which names the path.
+    try:
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+        copy = json.loads(text)
+        if isinstance(copy, dict) and copy == payload:
+            return copy
+    except (TypeError, ValueError, UnicodeEncodeError):
+        pass
     plain = _plain(payload, path, set())
     assert isinstance(plain, dict)
     # The walk above admits only JSON types; the round trip is the rule itself, kept as a
