@@ -14,7 +14,7 @@ from typing import Any
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
-__all__ = ["CaseLifecycle", "CaseState", "Command", "allowed_commands", "next_state"]
+__all__ = ["CaseLifecycle", "CaseState", "Command", "allowed_commands", "drive", "next_state"]
 
 
 class CaseState(enum.StrEnum):
