@@ -343,8 +343,10 @@ class Clock:
         pauses: list[tuple[dt.datetime, dt.datetime | None, PauseReason]] = []
 
         def auto_resume(until: dt.datetime) -> None:
-            nonlocal running_since, paused_reason, scheduled_end
+            nonlocal running_since, paused_reason, scheduled_end, started, intervals, extensions
             if scheduled_end is not None and scheduled_end <= until:
+                if paused_reason is not None and paused_reason.restarts:
+                    started, intervals, extensions = scheduled_end, [], []
                 running_since, paused_reason = scheduled_end, None
                 pauses[-1] = (pauses[-1][0], scheduled_end, pauses[-1][2])
                 scheduled_end = None
@@ -432,6 +434,17 @@ class Clock:
         """The due instant, walking the running segments until the limit is used up."""
         cal = self.calendar
         unit = self.limit.unit
+        if trace.pause_reason is not None and trace.pause_reason.restarts:
+            # A correction is projected to end at ``open_from``, and its end is a restart.
+            assert trace.open_from is not None
+            trace = attrs.evolve(
+                trace,
+                started=trace.open_from,
+                counting_from=cal.receipt_day(trace.open_from),
+                intervals=(),
+                total=self.limit.amount,
+                extensions=(),
+            )
         if unit is Unit.SAME_DAY:
             return closing_time(cal, trace.counting_from)
         if unit is Unit.WORKING_HOURS:
@@ -460,6 +473,9 @@ class Clock:
                 return self._day_due(self._kth_tick(lo, need))
             need -= ticks
             tail = max(tail, hi)
+        if trace.stopped_at is not None:
+            # stopped before the limit was used up: project from the stop, like working hours
+            tail = max(tail, self._last_closed_before(trace.stopped_at))
         return self._day_due(self._kth_tick(tail, need))
 
     def _day_due(self, day: dt.date) -> dt.datetime:
@@ -483,6 +499,8 @@ class Clock:
         count = 0
         base = trace.counting_from
         for a, b in self._segments(trace):
+            if b is None and trace.state is not ClockState.RUNNING:
+                continue  # a paused clock's open segment is a projection, not counted time
             stop = end if b is None else min(b, end)
             if stop < a or (b is None and a > end):
                 continue
