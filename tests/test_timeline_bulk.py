@@ -72,7 +72,16 @@ def test_compiled_clock_equals_status(case: ClockCase) -> None:
     status = _status(case.clock, case.at)
     assume(status is not None)
     assert status is not None
-    got = CompiledClock.from_clock(case.clock).evaluate(case.at)
+    try:
+        compiled = CompiledClock.from_clock(case.clock)
+    except CalendarRangeError:
+        # The whole history is compiled at once: an excluded period ending past the range
+        # is refused here, as the clock refuses every instant from that event on.
+        last = case.clock.events[-1].at
+        with pytest.raises(CalendarRangeError):
+            case.clock.status(last)
+        return
+    got = compiled.evaluate(case.at)
     _same(status, got.due, got.elapsed, got.remaining, got.state, got.level)
     tables = calendar_tables(case.clock.calendar)
     assert got.receipt == status.counting_from.toordinal() - tables.ord0
