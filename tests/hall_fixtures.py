@@ -33,6 +33,7 @@ from hallflow.model import (
     WindowKind,
     proxy_materials,
 )
+from hallflow.plugins import hookimpl, plugin_manager
 from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store import MemoryStore
 from hallflow.store.base import EventStore
@@ -141,6 +142,16 @@ def at(m: int, d: int, hh: int = 10, mm: int = 0, y: int = 2026) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
+class DeemedApproval:
+    """A test locality with deemed approval (as Shizhu has) once the core conditions hold."""
+
+    @hookimpl
+    def hallflow_deemed_approval(
+        self, matter: object, case: object, status: object, at: object
+    ) -> bool:
+        return True
+
+
 def build_hall(store: EventStore | None = None) -> Hall:
     provider = SoftwareSealProvider()
     provider.generate_key("plan-2026")
@@ -162,4 +173,5 @@ def build_hall(store: EventStore | None = None) -> Hall:
         seals=seals,
         seal_provider=provider,
         settings=HallSettings(new_id=lambda: f"case-{next(counter):04d}"),
+        plugins=plugin_manager([DeemedApproval()]),
     )

@@ -24,6 +24,7 @@ __all__ = [
     "ConcurrencyError",
     "EventPayloadError",
     "ExtensionRefusedError",
+    "FeeError",
     "HallflowError",
     "HoursError",
     "IdempotencyError",
@@ -35,6 +36,7 @@ __all__ = [
     "NoticeParseError",
     "OrganisationError",
     "OverlayConflictError",
+    "PluginError",
     "SchemaVersionError",
     "SealError",
     "SealFieldError",
@@ -495,3 +497,37 @@ class SerializationError(HallflowError, ValueError):
         self.value = value
         detail = f" (got {value!r})" if value is not None else ""
         super().__init__(f"{rule}{detail}")
+
+
+class PluginError(HallflowError):
+    """A plugin broke a rule of the hook it implements.
+
+    For example two plugins contributing one matter, or an amendment changing a code.
+
+    Attributes:
+        plugin: the plugin's name.
+        hook: the hook.
+        rule: the rule broken.
+    """
+
+    def __init__(self, plugin: str, hook: str, rule: str) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        self.rule = rule
+        super().__init__(f"plugin {plugin!r}, hook {hook}: {rule}")
+
+
+class FeeError(HallflowError, ValueError):
+    """A fee rule or amount is malformed (a float, a fraction of a fen, no legal basis...).
+
+    Attributes:
+        field: the field at fault.
+        rule: the rule broken.
+        value: the value given.
+    """
+
+    def __init__(self, field: str, rule: str, value: object) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        super().__init__(f"{field}={value!r}: {rule}")

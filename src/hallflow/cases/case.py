@@ -154,6 +154,7 @@ class Case:
         received_at: when it was received (or when a correction was completed).
         materials: the materials supplied so far.
         conditions: the conditions that select material variants (``proxy``...).
+        facts: the application's declared facts (amounts, counts) plugins check and price.
         correction_items: the open correction notice: material → problem.
         clock_start: when the limit clocks started (None before acceptance).
         deferred: materials deferred under accept-with-gaps, and the pledge date.
@@ -181,6 +182,7 @@ class Case:
     received_at: dt.datetime
     materials: frozenset[str]
     conditions: frozenset[str]
+    facts: Mapping[str, Any]
     correction_items: Mapping[str, str]
     clock_start: dt.datetime | None
     deferred: tuple[tuple[str, ...], dt.date | None]
@@ -250,6 +252,7 @@ class _Builder:
         self.received_at = first.at
         self.materials = set(p.get("materials", ()))
         self.conditions = frozenset(p.get("conditions", ()))
+        self.facts: Mapping[str, Any] = p.get("facts", {})
         self.correction: dict[str, str] = {}
         self.clock_start: dt.datetime | None = None
         self.deferred: tuple[tuple[str, ...], dt.date | None] = ((), None)
@@ -302,6 +305,7 @@ def fold(events: Sequence[StoredEvent]) -> Case:
         received_at=b.received_at,
         materials=frozenset(b.materials),
         conditions=b.conditions,
+        facts=b.facts,
         correction_items=dict(b.correction),
         clock_start=b.clock_start,
         deferred=b.deferred,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
+import pluggy
 
 from hallflow.calendar.engine import WorkCalendar
 from hallflow.cases.case import Case, Opinion, StepProgress, fold, limit_to
@@ -85,6 +86,9 @@ class Hall:
         seals: the seal registry.
         seal_provider: signs decisions (the software Ed25519 provider by default).
         settings: the hall's case rules.
+        plugins: the plugin manager whose hooks decide locality rules (acceptance checks,
+            extension rules, deemed approval, silence, seal holders, fees, escalation);
+            the national defaults when omitted.
     """
 
     def __init__(
@@ -97,6 +101,7 @@ class Hall:
         seals: SealRegistry,
         seal_provider: SealProvider,
         settings: HallSettings | None = None,
+        plugins: pluggy.PluginManager | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.organisation = organisation
@@ -105,6 +110,11 @@ class Hall:
         self.seals = seals
         self.seal_provider = seal_provider
         self.settings = settings or HallSettings()
+        if plugins is None:
+            from hallflow.plugins.manager import plugin_manager
+
+            plugins = plugin_manager()
+        self.plugins = plugins
         self._cache: OrderedDict[str, Case] = OrderedDict()
 
     _CACHE_SIZE = 4096
@@ -270,6 +280,7 @@ class Hall:
         actor: str,
         at: dt.datetime,
         conditions: Iterable[str] = (),
+        facts: Mapping[str, Any] | None = None,
         channel: str = "window",
         case_id: str | None = None,
         idempotency_key: str | None = None,
@@ -315,6 +326,7 @@ class Hall:
             channel=channel,
             materials=supplied,
             conditions=sorted(set(conditions)),
+            facts=dict(facts or {}),
             steps=[s.code for s in spec.procedure.steps],
         )
         stored = StoredEvent(case_id, 1, event.kind, actor, at, event.payload, at)
@@ -325,6 +337,14 @@ class Hall:
         if version != 1:
             return self.case(case_id)
         return self._remember(case)
+
+    def _plugin_checks(self, case: Case, spec: Matter, actor: str, command: str) -> None:
+        found = self.plugins.hook.hallflow_check_application(
+            matter=spec, case=case, facts=case.facts
+        )
+        problems = [str(p) for batch in found if batch for p in batch]
+        if problems:
+            raise CaseCommandError(actor, command, case.case_id, "; ".join(problems))
 
     def _missing(self, case: Case, spec: Matter, deferred: Iterable[str] = ()) -> list[str]:
         needed = [m.code for m in spec.materials_for(case.conditions) if m.required]
@@ -351,6 +371,7 @@ class Hall:
         missing = self._missing(case, spec)
         if missing:
             raise MaterialsError(actor, "accept", case_id, f"required materials missing: {missing}")
+        self._plugin_checks(case, spec, actor, "accept")
         events = [
             self._event("accepted", actor, at, clock_start=self._clock_start(case, at).isoformat())
         ]
@@ -469,6 +490,7 @@ class Hall:
         missing = self._missing(case, spec, wanted)
         if missing:
             raise MaterialsError(actor, rule, case_id, f"required materials missing: {missing}")
+        self._plugin_checks(case, spec, actor, rule)
         latest = self._limit_end(at, gaps.max_days)
         if pledge_date > latest or pledge_date < at.date():
             raise CaseCommandError(
@@ -813,6 +835,16 @@ class Hall:
             clocks[clock].extend(at, extra, approved_by=actor, reason=reason)
         except ClockError as exc:
             raise CaseCommandError(actor, "extend", case_id, str(exc)) from exc
+        refusals = self.plugins.hook.hallflow_extension_refusal(
+            matter=self._matter(case),
+            case=case,
+            status=clocks[clock].status(at),
+            at=at,
+            approved_by=actor,
+        )
+        refused = [r for r in refusals if r]
+        if refused:
+            raise CaseCommandError(actor, "extend", case_id, "; ".join(refused))
         event = self._event(
             "extended",
             actor,
@@ -921,7 +953,7 @@ class Hall:
             clock = self.opinion_clock(case, opinion)
             if opinion.consent is not None or clock is None or at <= clock.due(at):
                 continue
-            policy = spec.joint.silence
+            policy = self.plugins.hook.hallflow_silence_policy(matter=spec) or spec.joint.silence
             if policy is SilencePolicy.ESCALATE:
                 if not any(
                     e.kind == "escalated" and e.payload.get("department") == opinion.department
@@ -1032,6 +1064,13 @@ class Hall:
                 case_id,
                 f"the legal limit (with extensions) runs until {status.due.isoformat()}",
             )
+        allowed = self.plugins.hook.hallflow_deemed_approval(
+            matter=self._matter(case), case=case, status=status, at=at
+        )
+        if not allowed:
+            raise CaseCommandError(
+                actor, "deem approved", case_id, "this hall's rules provide no deemed approval"
+            )
         event = self._event(
             "deemed_approved",
             actor,
@@ -1137,6 +1176,15 @@ class Hall:
         seal = self.seals.get(seal_code)
         if seal.kind is not SealKind.APPROVAL:
             raise CaseCommandError(actor, "seal", case_id, f"{seal_code} is not an approval seal")
+        roles = set(self.plugins.hook.hallflow_seal_holder_roles(kind=seal.kind) or ())
+        holder_roles = set(self.organisation.staff(actor).roles)
+        if roles and not roles & holder_roles:
+            raise CaseCommandError(
+                actor,
+                "seal",
+                case_id,
+                f"a {seal.kind.value} seal is held by {sorted(r.value for r in roles)} here",
+            )
         if seal.holder != actor:
             raise CaseCommandError(
                 actor, "seal", case_id, f"seal {seal_code} is held by {seal.holder}"

@@ -1,0 +1,87 @@
+"""The national defaults: the Administrative Licensing Law, as a plugin (DOMAIN.md §5).
+
+* Limits are counted in working days (Art. 82) on the national calendar with the default
+  hall hours (9:00–12:00, 13:30–17:30, Asia/Shanghai).
+* The five case kinds of the core; promised limits may not exceed legal ones (no further
+  compression is required nationally).
+* A co-department's silence follows the matter's own setting; no deemed approval (the law
+  has none for licences); extensions need the approval of someone with the power to decide
+  (checked by the core) and nothing more.
+* The software Ed25519 seal provider; approval seals held by a chief representative or a
+  window head.
+* Supervision: a reminder when a clock enters its reminder window, a warning once it is
+  overdue.
+* No fees and no event sinks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from hallflow.calendar.hours import HallHours
+from hallflow.cases.case import Case
+from hallflow.model.catalogue import ESCALATED, IMMEDIATE, JOINT, PROMISED, URGENT, CaseKind, Matter
+from hallflow.model.org import Role
+from hallflow.plugins.hookspecs import hookimpl
+from hallflow.plugins.policy import Escalation, EscalationAction
+from hallflow.seals import SealKind, SealProvider, SoftwareSealProvider
+from hallflow.timeline.clock import ClockStatus, WarningLevel
+
+
+@hookimpl
+def hallflow_hall_hours() -> HallHours:
+    """The default hours."""
+    return HallHours()
+
+
+@hookimpl
+def hallflow_case_kinds() -> Iterable[CaseKind]:
+    """The core's five kinds."""
+    return (IMMEDIATE, PROMISED, JOINT, ESCALATED, URGENT)
+
+
+@hookimpl
+def hallflow_deemed_approval(
+    matter: Matter, case: Case, status: ClockStatus, at: dt.datetime
+) -> bool:
+    """No deemed approval under the national law."""
+    return False
+
+
+@hookimpl
+def hallflow_seal_provider() -> SealProvider:
+    """The software provider (keys are added by the hall's operator)."""
+    return SoftwareSealProvider()
+
+
+@hookimpl
+def hallflow_seal_holder_roles(kind: SealKind) -> Iterable[Role]:
+    """Approval and acceptance seals: a chief representative or a window head."""
+    return (Role.CHIEF_REPRESENTATIVE, Role.WINDOW_HEAD)
+
+
+@hookimpl
+def hallflow_escalations(
+    matter: Matter, case: Case, clock: str, status: ClockStatus, at: dt.datetime
+) -> Iterable[Escalation]:
+    """A reminder in the reminder window, a warning once overdue."""
+    if status.level is WarningLevel.REMINDER:
+        return (
+            Escalation(
+                "reminder",
+                EscalationAction.REMINDER,
+                "window",
+                f"{status.remaining:g} {status.limit.unit.value.replace('_', ' ')} left",
+            ),
+        )
+    if status.level is WarningLevel.OVERDUE:
+        return (
+            Escalation(
+                "overdue",
+                EscalationAction.WARNING,
+                "window head",
+                f"overdue since {status.due.isoformat()}",
+            ),
+        )
+    return ()
