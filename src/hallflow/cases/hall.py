@@ -26,12 +26,21 @@ from hallflow.errors import (
     CaseCommandError,
     CaseStateError,
     ClockError,
+    FeeError,
     HallflowError,
     MaterialsError,
 )
 from hallflow.model.catalogue import Catalogue, Matter, SilencePolicy, Step, StepKind
 from hallflow.model.identity import Applicant, LegalPerson, NaturalPerson, applicant_key
 from hallflow.model.org import Organisation, Power
+from hallflow.plugins.policy import (
+    Escalation,
+    EscalationAction,
+    EventSink,
+    FeeLine,
+    Quote,
+    yuan,
+)
 from hallflow.seals import SealKind, SealProvider, SealRegistry
 from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
 from hallflow.timeline.clock import Clock, ClockPolicy
@@ -115,6 +124,9 @@ class Hall:
 
             plugins = plugin_manager()
         self.plugins = plugins
+        self.sinks: list[EventSink] = [
+            sink for batch in plugins.hook.hallflow_event_sinks() for sink in batch
+        ]
         self._cache: OrderedDict[str, Case] = OrderedDict()
 
     _CACHE_SIZE = 4096
@@ -1273,6 +1285,116 @@ class Hall:
             raise CaseCommandError(actor, "revoke", case_id, "a reason is required")
         event = self._event("revoked", actor, at, reason=reason)
         return self._commit(case, [event], at, idempotency_key)
+
+    # ------------------------------------------------------------------ fees
+
+    def quote(self, case_id: str) -> Quote:
+        """Price a case: every fee line with its legal basis and standard, exemptions applied.
+
+        Fees come from the ``hallflow_fee_rules`` hooks; a range is charged by the
+        ``hallflow_fee_range_rule`` (``"lower"`` by default, or ``"declared"``: the case
+        fact named by the rule, which must lie within the range).
+
+        Raises:
+            FeeError: a declared amount is missing or outside its range.
+        """
+        case = self.case(case_id)
+        matter = self._matter(case)
+        rules = [
+            r
+            for batch in self.plugins.hook.hallflow_fee_rules(matter=matter)
+            if batch
+            for r in batch
+        ]
+        exemptions = [
+            e
+            for batch in self.plugins.hook.hallflow_fee_exemptions(
+                matter=matter, case=case, facts=case.facts
+            )
+            if batch
+            for e in batch
+        ]
+        range_rule = self.plugins.hook.hallflow_fee_range_rule() or "lower"
+        lines = []
+        for rule in rules:
+            amount = rule.low
+            if rule.high is not None and range_rule == "declared":
+                if rule.fact not in case.facts:
+                    raise FeeError(f"facts[{rule.fact!r}]", "the declared amount is missing", None)
+                amount = yuan(str(case.facts[rule.fact]))
+                if not rule.low <= amount <= rule.high:
+                    raise FeeError(
+                        f"facts[{rule.fact!r}]", f"must lie in {rule.low}..{rule.high}", amount
+                    )
+            waiver = next((e for e in exemptions if e.fee in (rule.name, "*")), None)
+            lines.append(
+                FeeLine(
+                    rule.name,
+                    rule.basis,
+                    rule.standard,
+                    yuan("0") if waiver else amount,
+                    waiver,
+                )
+            )
+        return Quote(tuple(lines))
+
+    # ------------------------------------------------------------------ supervision
+
+    def sweep(self, at: dt.datetime) -> list[tuple[str, Escalation]]:
+        """Apply the escalation hooks to every open case's clocks at ``at``.
+
+        Each escalation is recorded once per case, clock and code (an ``escalated`` event by
+        the supervision actor), so a sweep run twice records nothing twice. An escalation
+        whose action is deemed approval triggers :meth:`deem_approved`.
+
+        Returns:
+            The escalations recorded by this sweep, with their case ids.
+        """
+        recorded: list[tuple[str, Escalation]] = []
+        for state in (CaseState.REVIEWING, CaseState.SUSPENDED):
+            for row in self.store.find(state=state.value):
+                recorded += self._sweep_case(row.case_id, at)
+        return recorded
+
+    def _sweep_case(self, case_id: str, at: dt.datetime) -> list[tuple[str, Escalation]]:
+        case = self.case(case_id)
+        matter = self._matter(case)
+        done = {
+            (e.payload.get("clock"), e.payload.get("code"))
+            for e in case.history
+            if e.kind == "escalated"
+        }
+        events: list[NewEvent] = []
+        found: list[tuple[str, Escalation]] = []
+        deem = False
+        for name, clock in self.clocks(case).items():
+            status = clock.status(max(at, clock.events[-1].at))
+            batches = self.plugins.hook.hallflow_escalations(
+                matter=matter, case=case, clock=name, status=status, at=at
+            )
+            for escalation in (e for batch in batches if batch for e in batch):
+                if (name, escalation.code) in done:
+                    continue
+                done.add((name, escalation.code))
+                found.append((case_id, escalation))
+                events.append(
+                    self._event(
+                        "escalated",
+                        SUPERVISION,
+                        at,
+                        clock=name,
+                        code=escalation.code,
+                        action=escalation.action.value,
+                        to=escalation.to,
+                        note=escalation.note,
+                    )
+                )
+                deem = deem or escalation.action is EscalationAction.DEEMED_APPROVAL
+        if events:
+            case = self._commit(case, events, at, None)
+        if deem:
+            self.deem_approved(case_id, at=at)
+        return found
 
 
 def _window_handles(window: Any, matter: Matter) -> bool:

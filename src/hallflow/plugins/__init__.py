@@ -4,6 +4,7 @@ from hallflow.plugins.hookspecs import PROJECT, hookimpl, hookspec
 from hallflow.plugins.manager import (
     assemble_calendar,
     assemble_catalogue,
+    assemble_hall,
     case_kinds,
     limit_policy,
     loaded_plugins,
@@ -35,6 +36,7 @@ __all__ = [
     "Quote",
     "assemble_calendar",
     "assemble_catalogue",
+    "assemble_hall",
     "case_kinds",
     "hookimpl",
     "hookspec",

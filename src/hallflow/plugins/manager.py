@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -17,12 +17,19 @@ from hallflow.calendar.engine import WorkCalendar
 from hallflow.calendar.national import china
 from hallflow.errors import CatalogueError, PluginError
 from hallflow.model.catalogue import CaseKind, Catalogue, Matter, check_compression
+from hallflow.model.org import Organisation
 from hallflow.plugins import hookspecs
 from hallflow.plugins.policy import LimitPolicy
+from hallflow.seals import SealProvider, SealRegistry
+from hallflow.store.base import EventStore
+
+if TYPE_CHECKING:
+    from hallflow.cases.hall import Hall, HallSettings
 
 __all__ = [
     "assemble_calendar",
     "assemble_catalogue",
+    "assemble_hall",
     "case_kinds",
     "limit_policy",
     "loaded_plugins",
@@ -153,3 +160,40 @@ def assemble_calendar(pm: pluggy.PluginManager, *, until: int = 2030) -> WorkCal
         for overlay in overlays:
             calendar = calendar.with_overlay(overlay)
     return calendar
+
+
+def assemble_hall(
+    pm: pluggy.PluginManager,
+    *,
+    organisation: Organisation,
+    store: EventStore,
+    seals: SealRegistry,
+    until: int = 2030,
+    settings: HallSettings | None = None,
+    seal_provider: SealProvider | None = None,
+) -> Hall:
+    """A hall whose catalogue, calendar, seal provider and rules come from the plugins.
+
+    Args:
+        pm: the plugin manager (see :func:`plugin_manager`).
+        organisation: windows, staff and authorities.
+        store: the event store.
+        seals: the seal registry.
+        until: the last calendar year compiled.
+        settings: the hall's case rules.
+        seal_provider: overrides the ``hallflow_seal_provider`` hook (a provider already
+            holding the hall's keys).
+    """
+    from hallflow.cases.hall import Hall
+
+    provider = seal_provider or pm.hook.hallflow_seal_provider()
+    return Hall(
+        catalogue=assemble_catalogue(pm),
+        organisation=organisation,
+        calendar=assemble_calendar(pm, until=until),
+        store=store,
+        seals=seals,
+        seal_provider=provider,
+        settings=settings,
+        plugins=pm,
+    )

@@ -42,6 +42,10 @@ def yuan(value: Decimal | str | int) -> Decimal:
     return amount.quantize(FEN)
 
 
+def _optional_yuan(value: Decimal | str | int | None) -> Decimal | None:
+    return None if value is None else yuan(value)
+
+
 @attrs.define(frozen=True, slots=True)
 class LimitPolicy:
     """A locality's rule for promised limits (承诺时限).
@@ -94,7 +98,7 @@ class FeeRule:
     basis: str
     standard: str
     low: Decimal = attrs.field(converter=yuan)
-    high: Decimal | None = attrs.field(default=None)
+    high: Decimal | None = attrs.field(default=None, converter=_optional_yuan)
     fact: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -103,8 +107,6 @@ class FeeRule:
         if self.low < 0:
             raise FeeError("low", "must not be negative", self.low)
         if self.high is not None:
-            object.__setattr__(self, "high", yuan(self.high))
-            assert self.high is not None
             if self.high < self.low:
                 raise FeeError("high", f"must not be below low={self.low}", self.high)
 
