@@ -95,3 +95,9 @@ def test_not_a_notice_names_the_rule(capsys: pytest.CaptureFixture[str], tmp_pat
     assert status == 2
     assert err.startswith("hallflow: error:")
     assert "not-a-notice" in err
+
+
+def test_plugins_lists_the_national_plugin(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "plugins", "--no-entry-points")
+    assert status == 0
+    assert out.splitlines() == ["hallflow.national 0.1.0"]

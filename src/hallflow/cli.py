@@ -88,12 +88,29 @@ def _cmd_import_notice(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from hallflow.plugins import loaded_plugins, plugin_manager
+
+    pm = plugin_manager(load_entry_points=not args.no_entry_points)
+    for name, version in loaded_plugins(pm):
+        print(f"{name} {version}".rstrip())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hallflow", description="hallflow: the back office of a government service hall."
     )
     parser.add_argument("--version", action="version", version=f"hallflow {__version__}")
     groups = parser.add_subparsers(dest="group", required=True)
+
+    plugins = groups.add_parser("plugins", help="list the loaded plugins, with versions")
+    plugins.add_argument(
+        "--no-entry-points",
+        action="store_true",
+        help="only the built-in plugin (skip plugins installed under the 'hallflow' group)",
+    )
+    plugins.set_defaults(run=_cmd_plugins)
 
     cal = groups.add_parser("calendar", help="China's working-day calendar")
     commands = cal.add_subparsers(dest="command", required=True)
