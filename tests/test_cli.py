@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import hallflow
 from hallflow.calendar import china
 from hallflow.cli import main
 
@@ -100,4 +101,4 @@ def test_not_a_notice_names_the_rule(capsys: pytest.CaptureFixture[str], tmp_pat
 def test_plugins_lists_the_national_plugin(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "plugins", "--no-entry-points")
     assert status == 0
-    assert out.splitlines() == ["hallflow.national 0.1.0"]
+    assert out.splitlines() == [f"hallflow.national {hallflow.__version__}"]
