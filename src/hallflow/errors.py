@@ -44,6 +44,7 @@ __all__ = [
     "SealRevokedError",
     "SealStateError",
     "SerializationError",
+    "SinkError",
     "StoreError",
     "UnknownCodeError",
     "UnknownSealError",
@@ -531,3 +532,12 @@ class FeeError(HallflowError, ValueError):
         self.rule = rule
         self.value = value
         super().__init__(f"{field}={value!r}: {rule}")
+
+
+class SinkError(HallflowError, ValueError):
+    """Event sinks or their dispatcher were set up wrongly.
+
+    For example two sinks sharing a name, a sink without ``deliver``, a malformed backoff or
+    drain limit. A sink failing to deliver is not an error: the dispatcher records it and
+    retries later.
+    """
