@@ -106,9 +106,8 @@ class FeeRule:
             raise FeeError("basis", "a fee needs a legal basis", self.basis)
         if self.low < 0:
             raise FeeError("low", "must not be negative", self.low)
-        if self.high is not None:
-            if self.high < self.low:
-                raise FeeError("high", f"must not be below low={self.low}", self.high)
+        if self.high is not None and self.high < self.low:
+            raise FeeError("high", f"must not be below low={self.low}", self.high)
 
 
 @attrs.define(frozen=True, slots=True)
