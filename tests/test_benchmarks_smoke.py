@@ -136,3 +136,64 @@ def test_targets_section(quick_run: tuple[dict[str, Any], str]) -> None:
         assert target["measured"] >= 0
         status = "PASS" if target["passed"] else "MISS"
         assert f"{status}  {target['name']}" in stdout
+
+
+def test_lifecycle_benchmark_quick_json(tmp_path: Path) -> None:
+    """``benchmarks/lifecycle.py --quick --json``: every storage measured on every side.
+
+    Structure only: no timing assertions (the targets may PASS or MISS on any machine).
+    """
+    pytest.importorskip("SpiffWorkflow")
+    out = tmp_path / "lifecycle.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "lifecycle.py"), "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data) == {
+        "machine",
+        "config",
+        "variants",
+        "rows",
+        "targets",
+        "profile",
+        "profile_storage",
+    }
+    assert data["config"]["quick"] is True
+    commands = ["submit", "accept", "review", "approve", "decide", "seal", "deliver"]
+    assert data["config"]["commands"] == commands
+    for key in ("cpu", "python", "sqlite", "SpiffWorkflow", "tempdir_filesystem"):
+        assert data["machine"][key]
+    names = [v["name"] for v in data["variants"]]
+    assert names[0] == "default"
+    assert data["variants"][0]["synchronous"] == "FULL"
+    libraries = {"hallflow", "SpiffWorkflow", "SQLite floor (7 bare commits)"}
+    for name in names:
+        rows = {r["library"]: r for r in data["rows"] if r["variant"] == name}
+        expected = libraries | ({"SpiffWorkflow, reload per task"} if name == "default" else set())
+        assert set(rows) == expected, name
+        base = rows["hallflow"]["median_rate"]
+        for library, row in rows.items():
+            assert len(row["rates"]) == data["config"]["rounds"]
+            assert all(rate > 0 for rate in row["rates"])
+            assert row["median_rate"] > 0
+            assert list(row["commands"]) == commands
+            for latency in row["commands"].values():
+                assert 0 < latency["median_us"] <= latency["p95_us"]
+            if library == "hallflow":
+                assert row["ratio"] is None
+            else:
+                assert row["ratio"] == pytest.approx(base / row["median_rate"])
+    assert len(data["targets"]) == 2
+    assert data["targets"][0]["threshold"] == 1000.0
+    for target in data["targets"]:
+        assert isinstance(target["passed"], bool)
+        status = "PASS" if target["passed"] else "MISS"
+        assert f"{status}  {target['name']}" in proc.stdout
+    assert "| storage" in proc.stdout
+    assert "per command (default)" in proc.stdout

@@ -300,7 +300,7 @@ class Ladder:
         if status.remaining <= 3:
             out.append(Escalation("notice-3", EscalationAction.REMINDER, "window", "3 days left"))
         if status.level is WarningLevel.OVERDUE:
-            out.append(Escalation("overdue", EscalationAction.WARNING, "county leader"))
+            out.append(Escalation("ladder-overdue", EscalationAction.WARNING, "county leader"))
         return out
 
 
@@ -317,6 +317,6 @@ def test_sweep_records_each_escalation_once() -> None:
     assert sorted(e.code for _, e in first) == ["notice-3", "reminder"]
     assert hall.sweep(at(11, 16, 15)) == []  # run twice, recorded once
     later = hall.sweep(at(11, 19))
-    assert sorted(e.code for _, e in later) == ["overdue"]
+    assert sorted(e.code for _, e in later) == ["ladder-overdue", "overdue"]
     codes = [e.payload["code"] for e in hall.case(case_id).history if e.kind == "escalated"]
-    assert codes.count("notice-3") == 1 and "overdue" in codes
+    assert codes.count("notice-3") == 1 and "ladder-overdue" in codes

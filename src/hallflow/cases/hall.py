@@ -26,7 +26,6 @@ from hallflow.errors import (
     CaseCommandError,
     CaseStateError,
     ClockError,
-    FeeError,
     HallflowError,
     MaterialsError,
 )
@@ -37,9 +36,8 @@ from hallflow.plugins.policy import (
     Escalation,
     EscalationAction,
     EventSink,
-    FeeLine,
     Quote,
-    yuan,
+    price,
 )
 from hallflow.seals import SealKind, SealProvider, SealRegistry
 from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
@@ -1314,29 +1312,7 @@ class Hall:
             if batch
             for e in batch
         ]
-        range_rule = self.plugins.hook.hallflow_fee_range_rule() or "lower"
-        lines = []
-        for rule in rules:
-            amount = rule.low
-            if rule.high is not None and range_rule == "declared":
-                if rule.fact not in case.facts:
-                    raise FeeError(f"facts[{rule.fact!r}]", "the declared amount is missing", None)
-                amount = yuan(str(case.facts[rule.fact]))
-                if not rule.low <= amount <= rule.high:
-                    raise FeeError(
-                        f"facts[{rule.fact!r}]", f"must lie in {rule.low}..{rule.high}", amount
-                    )
-            waiver = next((e for e in exemptions if e.fee in (rule.name, "*")), None)
-            lines.append(
-                FeeLine(
-                    rule.name,
-                    rule.basis,
-                    rule.standard,
-                    yuan("0") if waiver else amount,
-                    waiver,
-                )
-            )
-        return Quote(tuple(lines))
+        return price(rules, exemptions, self.plugins.hook.hallflow_fee_range_rule(), case.facts)
 
     # ------------------------------------------------------------------ supervision
 

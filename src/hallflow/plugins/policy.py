@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import decimal
 import enum
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -13,6 +15,7 @@ from hallflow.errors import FeeError
 from hallflow.store.base import StoredEvent
 
 __all__ = [
+    "RANGE_RULES",
     "AcceptanceProblem",
     "Escalation",
     "EscalationAction",
@@ -22,6 +25,8 @@ __all__ = [
     "FeeRule",
     "LimitPolicy",
     "Quote",
+    "declared_amount",
+    "price",
     "yuan",
 ]
 
@@ -200,3 +205,75 @@ class EventSink(Protocol):
     def deliver(self, event: StoredEvent) -> None:
         """Push one event; raise on failure."""
         ...
+
+
+RANGE_RULES = ("lower", "declared")
+"""The answers ``hallflow_fee_range_rule`` may give (None leaves the default, ``lower``)."""
+
+
+# ---------------------------------------------------------------------- pricing
+
+
+def declared_amount(rule: FeeRule, facts: Mapping[str, Any]) -> Decimal:
+    """The amount the facts declare for a range fee, checked against the range.
+
+    Raises:
+        FeeError: missing, not an amount to the fen, or outside the range.
+    """
+    field = f"facts[{rule.fact!r}]"
+    if rule.fact not in facts:
+        raise FeeError(field, "the declared amount is missing", None)
+    value = facts[rule.fact]
+    if isinstance(value, bool) or value is None:
+        raise FeeError(field, "must be an amount in yuan", value)
+    try:
+        amount = yuan(str(value))
+    except (decimal.InvalidOperation, ValueError):
+        raise FeeError(field, "must be an amount in yuan", value) from None
+    if not amount.is_finite():
+        raise FeeError(field, "must be an amount in yuan", value)
+    assert rule.high is not None
+    if not rule.low <= amount <= rule.high:
+        raise FeeError(field, f"must lie in {rule.low}..{rule.high}", amount)
+    return amount
+
+
+def price(
+    rules: Iterable[FeeRule],
+    exemptions: Iterable[Exemption],
+    range_rule: str | None,
+    facts: Mapping[str, Any],
+) -> Quote:
+    """Price an application the way ``Hall.quote`` does: one line per rule, exemptions applied.
+
+    A fixed fee is charged as it stands. A range is charged at its lower bound under the
+    ``"lower"`` rule (the default, also for None) and at the amount ``facts`` declare under
+    ``"declared"``. The first exemption naming the fee (or ``"*"``) waives it; a waived range
+    is still checked, so a bad declaration is refused even when nothing is charged.
+
+    Args:
+        rules: the fee rules (``hallflow_fee_rules``, every plugin's, in call order).
+        exemptions: the exemptions that apply (``hallflow_fee_exemptions``).
+        range_rule: ``"lower"``, ``"declared"`` or None (``hallflow_fee_range_rule``).
+        facts: the application's declared facts.
+
+    Returns:
+        The quote.
+
+    Raises:
+        FeeError: an unknown range rule, or (under ``"declared"``) a declared amount that is
+            missing, not an amount in yuan to the fen, or outside its range.
+    """
+    rule_name = range_rule or "lower"
+    if rule_name not in RANGE_RULES:
+        raise FeeError("range_rule", f"must be one of {list(RANGE_RULES)}", range_rule)
+    waivers = tuple(exemptions)
+    lines = []
+    for rule in rules:
+        amount = rule.low
+        if rule.high is not None and rule_name == "declared":
+            amount = declared_amount(rule, facts)
+        waiver = next((e for e in waivers if e.fee in (rule.name, "*")), None)
+        charged = yuan("0") if waiver is not None else amount
+        lines.append(FeeLine(rule.name, rule.basis, rule.standard, charged, waiver))
+    return Quote(tuple(lines))
