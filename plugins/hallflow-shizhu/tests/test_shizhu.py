@@ -219,45 +219,51 @@ def test_no_deemed_approval_when_accepted_with_gaps(hall: Hall) -> None:
 
 
 def test_no_deemed_approval_within_the_limit(hall: Hall) -> None:
-    """Condition 2: not before the limit has run out, and not once the case is decided."""
+    """Condition 2: not before the promised limit (due 18 Nov) has run out, nor once decided."""
     case_id = accepted(hall)
     case = hall.case(case_id)
-    status = hall.clocks(case)["legal"].status(at(11, 30, 17))
-    assert unmet_conditions(case, status, at(11, 30, 17))[0].startswith("limit: the legal limit")
+    status = hall.clocks(case)["promised"].status(at(11, 18, 17))
+    assert unmet_conditions(case, status, at(11, 18, 17))[0].startswith("limit: the promised limit")
     with pytest.raises(CaseStateError, match="runs until"):
-        hall.deem_approved(case_id, at=at(11, 30, 17))
-    hall.sign(case_id, "review", actor="chief", at=at(11, 20))
-    hall.sign(case_id, "approve", actor="chief", at=at(11, 20))
-    decided = hall.decide(case_id, False, actor="chief", at=at(11, 20), reasons="no land rights")
-    status = hall.clocks(decided)["legal"].status(at(12, 1))
-    assert unmet_conditions(decided, status, at(12, 1)) == ["limit: the case was closed"]
+        hall.deem_approved(case_id, at=at(11, 18, 17))
+    hall.sign(case_id, "review", actor="chief", at=at(11, 17))
+    hall.sign(case_id, "approve", actor="chief", at=at(11, 17))
+    decided = hall.decide(case_id, False, actor="chief", at=at(11, 17), reasons="no land rights")
+    status = hall.clocks(decided)["promised"].status(at(11, 19))
+    assert unmet_conditions(decided, status, at(11, 19)) == ["limit: the case was closed"]
     with pytest.raises(CaseStateError):
-        hall.deem_approved(case_id, at=at(12, 1))
+        hall.deem_approved(case_id, at=at(11, 19))
 
 
 def test_no_deemed_approval_while_a_written_extension_runs(hall: Hall) -> None:
     """Condition 3: an extension in writing holds it off until it has run out too."""
     case_id = accepted(hall)
     hall.extend(
-        case_id, Limit.working_days(10), actor="chief", at=at(11, 27), reason="expert opinion"
+        case_id,
+        Limit.working_days(5),
+        clock="promised",
+        actor="chief",
+        at=at(11, 16),
+        reason="expert opinion",
     )
     case = hall.case(case_id)
-    status = hall.clocks(case)["legal"].status(at(12, 1))
-    assert unmet_conditions(case, status, at(12, 1)) == [
-        "extension: a written extension (expert opinion) runs until 2026-12-14T17:30:00+08:00"
+    status = hall.clocks(case)["promised"].status(at(11, 19))
+    extended_due = status.due.isoformat()
+    assert unmet_conditions(case, status, at(11, 19)) == [
+        f"extension: a written extension (expert opinion) runs until {extended_due}"
     ]
     with pytest.raises(CaseStateError, match="runs until"):
-        hall.deem_approved(case_id, at=at(12, 1))
-    deemed = hall.deem_approved(case_id, at=at(12, 15))
+        hall.deem_approved(case_id, at=at(11, 19))
+    deemed = hall.deem_approved(case_id, at=status.due + dt.timedelta(minutes=1))
     assert deemed.decision is not None and deemed.decision.deemed
 
 
 def test_the_sweep_issues_the_deemed_approval(hall: Hall) -> None:
     """Supervision's sweep raises the escalation and the deemed approval follows."""
     case_id = accepted(hall)
-    early = {e.code for _, e in hall.sweep(at(11, 30))}  # the national reminder and warning
+    early = {e.code for _, e in hall.sweep(at(11, 18))}  # within the promised limit
     assert DEEMED_APPROVAL_CODE not in early
-    found = hall.sweep(at(12, 1))
+    found = hall.sweep(at(11, 19))
     ours = [(c, e.action) for c, e in found if e.code == DEEMED_APPROVAL_CODE]
     assert ours == [(case_id, EscalationAction.DEEMED_APPROVAL)]
     case = hall.case(case_id)

@@ -1055,24 +1055,26 @@ class Hall:
     def deem_approved(self, case_id: str, *, at: dt.datetime) -> Case:
         """Deemed approval (超时默认), triggered by supervision when its conditions hold.
 
-        Accepted with complete materials, not decided within the legal limit, and no
-        extension still running.
+        Accepted with complete materials, not decided within the limit (the legal one, or
+        the one ``hallflow_deemed_approval_clock`` names), and no extension still running.
         """
         case = self.case(case_id)
         actor = SUPERVISION
         self._require_state(case, Command.DEEM_APPROVED, actor)
         if case.deferred[0]:
             raise CaseStateError(actor, "deem approved", case_id, "materials were incomplete")
-        legal = self.clocks(case).get("legal")
-        if legal is None:
-            raise CaseStateError(actor, "deem approved", case_id, "no legal clock running")
-        status = legal.status(at)
+        name = self.plugins.hook.hallflow_deemed_approval_clock(matter=self._matter(case))
+        name = name or "legal"
+        clock = self.clocks(case).get(name)
+        if clock is None:
+            raise CaseStateError(actor, "deem approved", case_id, f"no {name} clock running")
+        status = clock.status(at)
         if at <= status.due:
             raise CaseStateError(
                 actor,
                 "deem approved",
                 case_id,
-                f"the legal limit (with extensions) runs until {status.due.isoformat()}",
+                f"the {name} limit (with extensions) runs until {status.due.isoformat()}",
             )
         allowed = self.plugins.hook.hallflow_deemed_approval(
             matter=self._matter(case), case=case, status=status, at=at

@@ -191,6 +191,21 @@ def hallflow_extension_refusal(
 
 
 @hookspec(firstresult=True)
+def hallflow_deemed_approval_clock(matter: Matter) -> str | None:
+    """Which limit a deemed approval runs from: ``"legal"`` (the default) or ``"promised"``.
+
+    Called by ``Hall.deem_approved`` before :func:`hallflow_deemed_approval`. First result:
+    stops at the first non-None result. Shizhu's rule counts from the promised limit.
+
+    Args:
+        matter: the matter.
+
+    Returns:
+        The clock's name, or None.
+    """
+
+
+@hookspec(firstresult=True)
 def hallflow_deemed_approval(
     matter: Matter, case: Case, status: ClockStatus, at: dt.datetime
 ) -> bool | None:

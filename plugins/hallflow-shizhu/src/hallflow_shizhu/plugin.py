@@ -164,6 +164,11 @@ class ShizhuPlugin:
         return (IMMEDIATE, PROMISED, JOINT, ESCALATED)
 
     @hookimpl
+    def hallflow_deemed_approval_clock(self, matter: Matter) -> str:
+        """Deemed approval runs from the promised limit (承诺时限), 篇十二 三(二)4."""
+        return "promised"
+
+    @hookimpl
     def hallflow_deemed_approval(
         self, matter: Matter, case: Case, status: ClockStatus, at: dt.datetime
     ) -> bool:
@@ -174,8 +179,8 @@ class ShizhuPlugin:
     def hallflow_escalations(
         self, matter: Matter, case: Case, clock: str, status: ClockStatus, at: dt.datetime
     ) -> Iterable[Escalation]:
-        """Trigger the deemed approval once its conditions hold on the legal clock."""
-        if clock != "legal" or unmet_conditions(case, status, at):
+        """Trigger the deemed approval once its conditions hold on the promised clock."""
+        if clock != "promised" or unmet_conditions(case, status, at):
             return ()
         return (
             Escalation(
@@ -259,6 +264,12 @@ def configure(
 def hallflow_case_kinds() -> Iterable[CaseKind]:
     """See :meth:`ShizhuPlugin.hallflow_case_kinds`."""
     return default.hallflow_case_kinds()
+
+
+@hookimpl
+def hallflow_deemed_approval_clock(matter: Matter) -> str:
+    """See :meth:`ShizhuPlugin.hallflow_deemed_approval_clock`."""
+    return default.hallflow_deemed_approval_clock(matter)
 
 
 @hookimpl
