@@ -97,6 +97,35 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month in YYYY-MM form") from None
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import calendar as months
+
+    from hallflow.demo import DEFAULT_DAYS, DEFAULT_START, DemoOptions, run
+
+    start: dt.date = args.start or args.month or DEFAULT_START
+    days: int = args.days
+    if days is None:
+        days = months.monthrange(start.year, start.month)[1] if args.month else DEFAULT_DAYS
+    options = DemoOptions(
+        locality=args.locality,
+        start=start,
+        days=days,
+        volume=args.volume,
+        seed=args.seed,
+        db=args.db,
+    )
+    result = run(options, progress=None if args.quiet else sys.stderr)
+    print(result.render())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hallflow", description="hallflow: the back office of a government service hall."
@@ -111,6 +140,43 @@ def _parser() -> argparse.ArgumentParser:
         help="only the built-in plugin (skip plugins installed under the 'hallflow' group)",
     )
     plugins.set_defaults(run=_cmd_plugins)
+
+    demo = groups.add_parser(
+        "demo",
+        help="simulate a month in a hall on SQLite and print its supervision summary",
+        description=(
+            "Simulate a hall's working days (by default 2026-09-21 for 31 days, across the "
+            "Mid-Autumn and National Day holidays) on a SQLite file, then print the "
+            "supervision summary, counted from the stored events, and one case's timeline."
+        ),
+    )
+    demo.add_argument(
+        "--locality",
+        metavar="NAME",
+        help="load the installed locality plugin of that entry-point name (e.g. zhenlai); "
+        "default: the embedded national demo",
+    )
+    when = demo.add_mutually_exclusive_group()
+    when.add_argument("--start", type=_date, metavar="DATE", help="first day simulated")
+    when.add_argument(
+        "--month", type=_month, metavar="YYYY-MM", help="simulate this calendar month"
+    )
+    demo.add_argument(
+        "--days", type=int, metavar="N", help="calendar days simulated (default 31, or the month)"
+    )
+    demo.add_argument(
+        "--volume",
+        type=float,
+        default=20.0,
+        metavar="N",
+        help="mean applications per working day (default 20)",
+    )
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument(
+        "--db", type=Path, metavar="PATH", help="SQLite file to write (default: a temp file)"
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    demo.set_defaults(run=_cmd_demo)
 
     cal = groups.add_parser("calendar", help="China's working-day calendar")
     commands = cal.add_subparsers(dest="command", required=True)
