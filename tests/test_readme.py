@@ -20,7 +20,7 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_two_commands() -> None:
     commands = readme_commands()
     assert len(commands) == 2
-    assert "hallflow calendar due" in commands[0]
+    assert "hallflow demo" in commands[0]
     assert "pytest" in commands[1]
     for command in commands:
         assert command.startswith("python3.11 -m venv .venv && ")
