@@ -297,3 +297,32 @@ def test_two_clerks_one_case_exactly_one_wins(tmp_path: object) -> None:
         )
     assert second.case(case_id).version == 2
     store.close()
+
+
+def test_extensions_are_capped_by_the_law(hall: Hall) -> None:
+    """Licensing Law Art. 42: at most 10 working days (joint handling: 15), once."""
+    case_id = submit(hall)
+    hall.accept(case_id, actor="clerk", at=at(11, 2, 11))
+    with pytest.raises(CaseCommandError, match=r"at most 10 working days.*Art\. 42"):
+        hall.extend(case_id, Limit.working_days(11), actor="chief", at=at(11, 23), reason="x")
+    hall.extend(case_id, Limit.working_days(6), actor="chief", at=at(11, 23), reason="x")
+    with pytest.raises(CaseCommandError, match="6 already granted"):
+        hall.extend(case_id, Limit.working_days(5), actor="chief", at=at(11, 24), reason="x")
+    joint = submit(hall, materials=("form",), matter="plan-joint")
+    hall.accept(joint, actor="clerk", at=at(11, 2, 11))
+    hall.extend(joint, Limit.working_days(15), actor="chief", at=at(11, 23), reason="x")
+
+
+def test_delivery_clock_runs_from_the_decision(hall: Hall) -> None:
+    """Licensing Law Art. 44: deliver within 10 working days of the decision."""
+    case_id = submit(hall)
+    hall.accept(case_id, actor="clerk", at=at(11, 2, 11))
+    review_through(hall, case_id, at(11, 3))
+    decided = hall.decide(case_id, True, actor="chief", at=at(11, 4))
+    delivery = hall.clocks(decided)["delivery"]
+    assert delivery.due(at(11, 4)) == CAL_close(CAL.add_working_days(dt.date(2026, 11, 4), 10))
+    hall.seal(case_id, "S-PLAN-1", actor="chief", at=at(11, 4, 15))
+    found = hall.sweep(at(11, 19))  # past the delivery limit, still sealed, not delivered
+    assert "overdue" in {e.code for c, e in found if c == case_id}
+    closed = hall.deliver(case_id, "post", actor="clerk", at=at(11, 20))
+    assert hall.clocks(closed)["delivery"].status(at(12, 1)).outcome is Outcome.LATE

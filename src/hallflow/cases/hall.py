@@ -64,12 +64,14 @@ class HallSettings:
         clock_policy: reminders and late-extension rule for the limit clocks.
         correction_notice: the time the hall has to issue a correction notice; a case not
             notified within it counts as accepted from receipt (Licensing Law Art. 32).
+        delivery: the time to deliver a decision (Licensing Law Art. 44: 10 working days).
         remedies: the remedies a denial must tell the applicant.
         new_id: how new case identifiers are made.
     """
 
     clock_policy: ClockPolicy = attrs.field(factory=ClockPolicy)
     correction_notice: Limit = attrs.field(factory=lambda: Limit.working_days(5))
+    delivery: Limit = attrs.field(factory=lambda: Limit.working_days(10))
     remedies: tuple[str, ...] = DEFAULT_REMEDIES
     new_id: Callable[[], str] = attrs.field(default=lambda: uuid.uuid4().hex, eq=False)
 
@@ -171,13 +173,30 @@ class Hall:
         )
 
     def clocks(self, case: Case) -> dict[str, Clock]:
-        """The case's limit clocks — ``promised`` and ``legal`` — once it is accepted."""
+        """The case's clocks, by name.
+
+        ``promised`` and ``legal`` once it is accepted; ``delivery`` once it is decided
+        (Licensing Law Art. 44: deliver within the settings' delivery limit of the
+        decision; it stops at delivery).
+        """
         matter = self.catalogue.get(case.matter)
         out: dict[str, Clock] = {}
         for name, limit in (("promised", matter.promised_limit), ("legal", matter.legal_limit)):
             clock = case.clock(name, limit, self.calendar, self.settings.clock_policy)
             if clock is not None:
                 out[name] = clock
+        if case.decision is not None:
+            delivery = Clock.start(
+                "delivery",
+                self.settings.delivery,
+                self.calendar,
+                case.decision.at,
+                policy=self.settings.clock_policy,
+            )
+            delivered = next((e.at for e in case.history if e.kind == "delivered"), None)
+            if delivered is not None:
+                delivery = delivery.stop(delivered)
+            out["delivery"] = delivery
         return out
 
     def opinion_clock(self, case: Case, opinion: Opinion) -> Clock | None:
@@ -851,6 +870,8 @@ class Hall:
             status=clocks[clock].status(at),
             at=at,
             approved_by=actor,
+            clock=clock,
+            extra=extra,
         )
         refused = [r for r in refusals if r]
         if refused:
@@ -1329,7 +1350,12 @@ class Hall:
             The escalations recorded by this sweep, with their case ids.
         """
         recorded: list[tuple[str, Escalation]] = []
-        for state in (CaseState.REVIEWING, CaseState.SUSPENDED):
+        for state in (
+            CaseState.REVIEWING,
+            CaseState.SUSPENDED,
+            CaseState.DECIDED,
+            CaseState.SEALED,
+        ):
             for row in self.store.find(state=state.value):
                 recorded += self._sweep_case(row.case_id, at)
         return recorded

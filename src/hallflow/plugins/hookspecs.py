@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from hallflow.seals import SealKind, SealProvider
     from hallflow.timeline.clock import ClockStatus
+    from hallflow.timeline.limits import Limit
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -171,7 +172,13 @@ def hallflow_silence_policy(matter: Matter) -> SilencePolicy | None:
 
 @hookspec
 def hallflow_extension_refusal(
-    matter: Matter, case: Case, status: ClockStatus, at: dt.datetime, approved_by: str
+    matter: Matter,
+    case: Case,
+    status: ClockStatus,
+    at: dt.datetime,
+    approved_by: str,
+    clock: str,
+    extra: Limit,
 ) -> str | None:
     """Say why an extension may not be granted (Sichuan: written approval before expiry).
 
@@ -184,6 +191,8 @@ def hallflow_extension_refusal(
         status: the status of the clock to extend, at ``at``.
         at: when the extension is approved.
         approved_by: who approves it.
+        clock: the clock's name (``legal`` or ``promised``).
+        extra: the time the extension adds. (An implementation may take fewer arguments.)
 
     Returns:
         A reason to refuse, or None.

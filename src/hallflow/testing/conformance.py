@@ -769,6 +769,10 @@ def _check_policies(find: _Findings, pm: pluggy.PluginManager, s: _Situation) ->
         "at": status.at,
         "approved_by": s.approved_by,
         "facts": case.facts,
+        "clock": s.clock if s.clock in ("legal", "promised") else "legal",
+        "extra": Limit(max(1, status.limit.amount // 2), status.limit.unit)
+        if status.limit.unit is not Unit.SAME_DAY
+        else Limit.working_days(1),
     }
     for name, answer in _ask(find, pm, "hallflow_deemed_approval", kwargs, "policies", s):
         if answer is not None and not isinstance(answer, bool):

@@ -1,5 +1,7 @@
 """The national defaults: the Administrative Licensing Law, as a plugin (DOMAIN.md §5).
 
+* Extensions of a legal limit total at most 10 working days, 15 for joint matters (Art. 42);
+  decisions are delivered within 10 working days (Art. 44, the ``delivery`` clock).
 * Limits are counted in working days (Art. 82) on the national calendar with the default
   hall hours (9:00–12:00, 13:30–17:30, Asia/Shanghai).
 * The five case kinds of the core; promised limits may not exceed legal ones (no further
@@ -27,6 +29,7 @@ from hallflow.plugins.hookspecs import hookimpl
 from hallflow.plugins.policy import Escalation, EscalationAction
 from hallflow.seals import SealKind, SealProvider, SoftwareSealProvider
 from hallflow.timeline.clock import ClockStatus, WarningLevel
+from hallflow.timeline.limits import Limit, Unit
 
 
 @hookimpl
@@ -39,6 +42,28 @@ def hallflow_hall_hours() -> HallHours:
 def hallflow_case_kinds() -> Iterable[CaseKind]:
     """The core's five kinds."""
     return (IMMEDIATE, PROMISED, JOINT, ESCALATED, URGENT)
+
+
+EXTENSION_CAP = {"joint": 15}
+"""Licensing Law Art. 42: a legal limit may be extended once, by at most 10 working days
+(15 for unified or joint handling)."""
+
+
+@hookimpl
+def hallflow_extension_refusal(
+    matter: Matter, case: Case, status: ClockStatus, clock: str, extra: Limit
+) -> str | None:
+    """Art. 42: legal-limit extensions total at most 10 working days (joint: 15)."""
+    if clock != "legal":
+        return None
+    cap = EXTENSION_CAP.get(matter.kind.code, 10)
+    already = sum(e.extra.amount for name, e in case.extensions if name == "legal")
+    if extra.unit is Unit.WORKING_DAYS and already + extra.amount > cap:
+        return (
+            f"the law allows at most {cap} working days of extension for this matter "
+            f"(Administrative Licensing Law Art. 42); {already} already granted"
+        )
+    return None
 
 
 @hookimpl
