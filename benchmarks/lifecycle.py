@@ -1,0 +1,979 @@
+"""hallflow benchmark: full case lifecycles per second on SQLite, against SpiffWorkflow.
+
+One command measures both sides in the same run and prints one table::
+
+    .venv/bin/python benchmarks/lifecycle.py [--quick] [--json PATH] [--profile [STORAGE]]
+
+A lifecycle is seven commands on one new case: submit → accept → sign ``review`` → sign
+``approve`` (the two steps of ``Procedure.review_and_approve()``) → decide → seal (an
+Ed25519 approval seal from ``SoftwareSealProvider``) → deliver. hallflow runs it through
+:class:`~hallflow.cases.hall.Hall` on a :class:`~hallflow.store.SQLiteStore` in a new file.
+
+The peer is the same flow as a SpiffWorkflow BPMN process (``benchmarks/lifecycle.bpmn``:
+seven user tasks in sequence, parsed once with ``BpmnParser``). Per lifecycle it creates a
+``BpmnWorkflow`` from the spec, completes each user task in order (``task.run()``, then
+``do_engine_steps()``) and after every task writes ``BpmnWorkflowSerializer.serialize_json``
+of the workflow to SQLite: one row per workflow, inserted after the first task and updated,
+version-checked, after each later one, each write its own committed ``BEGIN IMMEDIATE``
+transaction on a connection with hallflow's pragmas (WAL, the same ``synchronous``). Both
+sides thus make seven durable commits per lifecycle.
+
+Storage configurations ("variants"), each measured on both sides:
+
+* ``default``: the file in the system temporary directory, ``SQLiteStore``'s defaults
+  (``synchronous=FULL``). The targets are judged on this one only.
+* ``tmpfs``: the file in ``/dev/shm`` (RAM; the fsyncs cost nothing), when it exists.
+* ``sync=NORMAL``: the default directory with ``SQLiteStore(durability="normal")`` (and the
+  peer's ``synchronous=NORMAL``), when this hallflow's store offers it.
+
+Each round opens every side on a new database file, warms it up with a few untimed
+lifecycles, then runs the sides interleaved, in turns of ten lifecycles each, so that all of
+them see the same machine and disk (the garbage collector is off while timing). Reported:
+lifecycles per second (median of the rounds, each side's rate being its lifecycles over the
+sum of its own turns), the ratio hallflow ÷ peer, and per command / per task median and
+95th-percentile latencies. A last row per storage, "SQLite floor", makes the same seven
+commits of a tiny row with no engine at all: the most any library could reach there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import gc
+import inspect
+import io
+import json
+import os
+import platform
+import pstats
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hallflow.calendar import china
+from hallflow.calendar.engine import WorkCalendar
+from hallflow.cases.hall import Hall
+from hallflow.cases.lifecycle import CaseState
+from hallflow.model import (
+    PROMISED,
+    Authority,
+    Catalogue,
+    Material,
+    Matter,
+    NaturalPerson,
+    Organisation,
+    Power,
+    Procedure,
+    Role,
+    Staff,
+    Window,
+    WindowKind,
+)
+from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
+from hallflow.store import SQLiteStore
+from hallflow.timeline import Limit
+
+HERE = Path(__file__).resolve().parent
+BPMN = HERE / "lifecycle.bpmn"
+PROCESS_ID = "case_lifecycle"
+
+COMMANDS = ("submit", "accept", "review", "approve", "decide", "seal", "deliver")
+"""The seven commands of a lifecycle, in order (the peer's user tasks have these ids)."""
+
+TARGET_RATE = 1000.0
+"""Lifecycles per second to reach (default storage)."""
+TARGET_RATIO = 1.0
+"""hallflow ÷ peer lifecycles per second to exceed (default storage)."""
+
+HALLFLOW = "hallflow"
+PEER = "SpiffWorkflow"
+PEER_RELOAD = "SpiffWorkflow, reload per task"
+FLOOR = "SQLite floor (7 bare commits)"
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class Config:
+    """How much to measure.
+
+    Attributes:
+        quick: the reduced (smoke) configuration.
+        lifecycles: timed lifecycles per round.
+        rounds: rounds per side and variant (the median is reported).
+        warmup: untimed lifecycles before each round, in the same database.
+    """
+
+    quick: bool
+    lifecycles: int
+    rounds: int
+    warmup: int
+
+
+FULL = Config(quick=False, lifecycles=2000, rounds=5, warmup=20)
+QUICK = Config(quick=True, lifecycles=200, rounds=3, warmup=5)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Where and how both sides keep their SQLite file.
+
+    Attributes:
+        name: ``default``, ``tmpfs`` or ``sync=NORMAL``.
+        directory: the directory the database files are made in.
+        synchronous: SQLite's ``synchronous`` pragma on both sides (``FULL`` or ``NORMAL``).
+        filesystem: the file system type of ``directory`` (from ``/proc/mounts``).
+        reload_peer: also measure the peer reloading the workflow from SQLite per task.
+    """
+
+    name: str
+    directory: str
+    synchronous: str
+    filesystem: str
+    reload_peer: bool = False
+
+
+@dataclass
+class Row:
+    """One side of one variant.
+
+    Attributes:
+        variant: the storage configuration.
+        library: ``hallflow``, ``SpiffWorkflow`` or ``SpiffWorkflow, reload per task``.
+        rates: lifecycles per second of each round.
+        median_rate: their median.
+        median_lifecycle_us: one lifecycle at the median rate, in microseconds.
+        ratio: hallflow's median rate ÷ this row's (None on hallflow's rows).
+        commands: per command: ``median_us`` and ``p95_us`` over every timed lifecycle.
+        how: what one lifecycle does on this side.
+    """
+
+    variant: str
+    library: str
+    rates: list[float]
+    median_rate: float
+    median_lifecycle_us: float
+    ratio: float | None
+    commands: dict[str, dict[str, float]]
+    how: str
+
+
+@dataclass
+class Target:
+    """A performance target and whether this run met it."""
+
+    name: str
+    measured: float
+    threshold: float
+    passed: bool
+    note: str = ""
+
+
+@dataclass
+class Report:
+    """Everything one run measured (what ``--json`` writes)."""
+
+    machine: dict[str, Any]
+    config: dict[str, Any]
+    variants: list[dict[str, Any]]
+    rows: list[Row] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    profile: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    profile_storage: str | None = None
+
+
+# --------------------------------------------------------------------------- the hall
+
+SH = ZoneInfo("Asia/Shanghai")
+DEPT = "Market Regulation Bureau"
+MATTER = "biz-licence"
+WINDOW = "w1"
+SEAL = "S-MR-1"
+KEY_ID = "mr-2026"
+APPLICANT = NaturalPerson("Zhang San", "11010519491231002X")
+
+
+def _at(day: int, hour: int) -> dt.datetime:
+    """An instant in the week of Monday 2 March 2026, Beijing time."""
+    return dt.datetime(2026, 3, day, hour, tzinfo=SH)
+
+
+def _authority(holder: str, powers: set[Power], document: str) -> Authority:
+    return Authority(
+        holder,
+        frozenset(powers),
+        None,
+        None,
+        valid_from=dt.date(2026, 1, 1),
+        valid_to=dt.date(2027, 12, 31),
+        issued_by="Director of the centre",
+        document=document,
+    )
+
+
+CATALOGUE = Catalogue(
+    (
+        Matter(
+            MATTER,
+            "Business licence",
+            DEPT,
+            PROMISED,
+            legal_basis=("Regulations on the Registration of Market Entities, Art. 21",),
+            conditions=("Name registered",),
+            materials=(
+                Material("form", "Application form", original=True),
+                Material("articles", "Articles of association"),
+            ),
+            legal_limit=Limit.working_days(15),
+            promised_limit=Limit.working_days(3),
+            procedure=Procedure.review_and_approve(),
+        ),
+    )
+)
+
+ORGANISATION = Organisation(
+    windows=(Window(WINDOW, "Comprehensive window 1", WindowKind.COMPREHENSIVE),),
+    staff=(
+        Staff("clerk", "Wang", DEPT, {Role.CLERK}),
+        Staff("reviewer", "Zhao", DEPT, {Role.REVIEWER}),
+        Staff("chief", "Zhang", DEPT, {Role.CHIEF_REPRESENTATIVE}),
+    ),
+    authorities=(
+        _authority("clerk", {Power.ACCEPT}, "A-1"),
+        _authority("reviewer", {Power.REVIEW}, "A-2"),
+        _authority("chief", {Power.DECIDE, Power.SEAL}, "A-3"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every round reuses: the calendar, the seal key and registry, the BPMN spec."""
+
+    calendar: WorkCalendar
+    provider: SoftwareSealProvider
+    seals: SealRegistry
+    spec: Any
+    serializer: Any
+    store_durability: bool
+
+
+def setup() -> Shared:
+    """Build the calendar, the seal and the peer's parsed spec (outside every timing)."""
+    from SpiffWorkflow.bpmn.parser import BpmnParser
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+
+    provider = SoftwareSealProvider()
+    provider.generate_key(KEY_ID)
+    seals = SealRegistry().activate(
+        SEAL, SealKind.APPROVAL, owner=DEPT, holder="chief", key_id=KEY_ID, at=_at(2, 9), by="admin"
+    )
+    parser = BpmnParser()
+    parser.add_bpmn_file(str(BPMN))
+    return Shared(
+        calendar=china(),
+        provider=provider,
+        seals=seals,
+        spec=parser.get_spec(PROCESS_ID),
+        serializer=BpmnWorkflowSerializer(),
+        store_durability="durability" in inspect.signature(SQLiteStore).parameters,
+    )
+
+
+def open_store(path: Path, variant: Variant, shared: Shared) -> SQLiteStore:
+    """The hallflow store of a round: defaults, except ``durability`` for sync=NORMAL."""
+    if variant.synchronous == "FULL":
+        return SQLiteStore(path)
+    store_cls: Any = SQLiteStore  # ``durability`` is not in every hallflow version
+    store: SQLiteStore = store_cls(path, durability=variant.synchronous.lower())
+    return store
+
+
+def build_hall(store: SQLiteStore, shared: Shared) -> Hall:
+    """A hall with one matter, three staff and one approval seal (default settings)."""
+    return Hall(
+        catalogue=CATALOGUE,
+        organisation=ORGANISATION,
+        calendar=shared.calendar,
+        store=store,
+        seals=shared.seals,
+        seal_provider=shared.provider,
+    )
+
+
+Timings = dict[str, list[int]]
+
+
+def hallflow_lifecycle(hall: Hall, times: Timings) -> str:
+    """One lifecycle through the Hall; each command's wall time goes into ``times``."""
+    clock = time.perf_counter_ns
+    t0 = clock()
+    case = hall.submit(
+        MATTER,
+        APPLICANT,
+        WINDOW,
+        materials=("form", "articles"),
+        actor="clerk",
+        at=_at(2, 10),
+    )
+    case_id = case.case_id
+    t1 = clock()
+    hall.accept(case_id, actor="clerk", at=_at(2, 11))
+    t2 = clock()
+    hall.sign(case_id, "review", actor="reviewer", at=_at(3, 10))
+    t3 = clock()
+    hall.sign(case_id, "approve", actor="chief", at=_at(4, 10))
+    t4 = clock()
+    hall.decide(case_id, True, actor="chief", at=_at(4, 11))
+    t5 = clock()
+    hall.seal(case_id, SEAL, actor="chief", at=_at(4, 15))
+    t6 = clock()
+    closed = hall.deliver(case_id, "in_person", actor="clerk", at=_at(5, 10))
+    t7 = clock()
+    if closed.state is not CaseState.CLOSED or closed.seal is None:
+        raise AssertionError(f"case {case_id} ended {closed.state.value}, seal {closed.seal}")
+    marks = (t0, t1, t2, t3, t4, t5, t6, t7)
+    for i, name in enumerate(COMMANDS):
+        times[name].append(marks[i + 1] - marks[i])
+    return case_id
+
+
+def check_hallflow(store: SQLiteStore, case_ids: Sequence[str]) -> None:
+    """Every case is stored with its seven events, closed."""
+    stored = set(store.case_ids())
+    missing = [c for c in case_ids if c not in stored]
+    if missing:
+        raise AssertionError(f"{len(missing)} cases not in the store")
+    for case_id in (case_ids[0], case_ids[-1]):
+        events = store.load(case_id)
+        if [e.kind for e in events][-1] != "delivered" or len(events) != len(COMMANDS):
+            raise AssertionError(f"case {case_id}: events {[e.kind for e in events]}")
+        if store.row(case_id).state != CaseState.CLOSED.value:
+            raise AssertionError(f"case {case_id} row is not closed")
+
+
+# --------------------------------------------------------------------------- the peer
+
+PEER_SCHEMA = """
+CREATE TABLE workflows (
+    workflow_id   TEXT    NOT NULL PRIMARY KEY,
+    spec          TEXT    NOT NULL,
+    task          TEXT    NOT NULL,
+    completed     INTEGER NOT NULL,
+    version       INTEGER NOT NULL,
+    serialization TEXT    NOT NULL
+) WITHOUT ROWID
+"""
+
+PEER_DATA: dict[str, dict[str, Any]] = {
+    "submit": {
+        "actor": "clerk",
+        "at": _at(2, 10).isoformat(),
+        "matter": MATTER,
+        "applicant": {"type": "natural", "name": APPLICANT.name},
+        "window": WINDOW,
+        "materials": ["articles", "form"],
+    },
+    "accept": {"actor": "clerk", "at": _at(2, 11).isoformat()},
+    "review": {"actor": "reviewer", "at": _at(3, 10).isoformat()},
+    "approve": {"actor": "chief", "at": _at(4, 10).isoformat()},
+    "decide": {"actor": "chief", "at": _at(4, 11).isoformat(), "approved": True},
+    "seal": {"actor": "chief", "at": _at(4, 15).isoformat(), "seal": SEAL},
+    "deliver": {"actor": "clerk", "at": _at(5, 10).isoformat(), "method": "in_person"},
+}
+"""What each user task records in the task data (what the hallflow command records)."""
+
+
+class PeerStore:
+    """One SQLite row per workflow, written in its own transaction after every task."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"{path}: no WAL mode ({mode})")
+        self.conn.execute(f"PRAGMA synchronous = {synchronous}")
+        self.conn.execute(PEER_SCHEMA)
+
+    def save(self, workflow_id: str, task: str, completed: bool, version: int, data: str) -> None:
+        """Insert (version 1) or update, version-checked, in one committed transaction."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version == 1:
+                conn.execute(
+                    "INSERT INTO workflows VALUES (?, ?, ?, ?, 1, ?)",
+                    (workflow_id, PROCESS_ID, task, completed, data),
+                )
+            else:
+                done = conn.execute(
+                    "UPDATE workflows SET task = ?, completed = ?, version = ?, "
+                    "serialization = ? WHERE workflow_id = ? AND version = ?",
+                    (task, completed, version, data, workflow_id, version - 1),
+                ).rowcount
+                if done != 1:
+                    raise RuntimeError(f"workflow {workflow_id} is not at version {version - 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def load(self, workflow_id: str) -> tuple[int, str]:
+        """The workflow's version and serialization."""
+        row = self.conn.execute(
+            "SELECT version, serialization FROM workflows WHERE workflow_id = ?", (workflow_id,)
+        ).fetchone()
+        return int(row[0]), str(row[1])
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+
+def peer_lifecycle(shared: Shared, db: PeerStore, times: Timings, reload: bool) -> str:
+    """One lifecycle as a BPMN workflow, persisted after every user task.
+
+    With ``reload``, each task after the first starts from the row in SQLite
+    (``deserialize_json``), as a stateless server would.
+    """
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    clock = time.perf_counter_ns
+    serializer = shared.serializer
+    workflow_id = uuid.uuid4().hex
+    t0 = clock()
+    workflow = BpmnWorkflow(shared.spec)
+    workflow.do_engine_steps()
+    for version, name in enumerate(COMMANDS, start=1):
+        if reload and version > 1:
+            _, data = db.load(workflow_id)
+            workflow = serializer.deserialize_json(data)
+        task = workflow.get_next_task(state=TaskState.READY, manual=True)
+        if task is None or task.task_spec.bpmn_id != name:
+            raise AssertionError(f"expected user task {name}, got {task}")
+        task.data.update(PEER_DATA[name])
+        task.run()
+        workflow.do_engine_steps()
+        db.save(
+            workflow_id, name, workflow.is_completed(), version, serializer.serialize_json(workflow)
+        )
+        t1 = clock()
+        times[name].append(t1 - t0)
+        t0 = t1
+    if not workflow.is_completed():
+        raise AssertionError(f"workflow {workflow_id} did not complete")
+    return workflow_id
+
+
+def check_peer(db: PeerStore, ids: Sequence[str], shared: Shared) -> None:
+    """Every workflow is stored at version 7, completed, and deserializes."""
+    count, versions = db.conn.execute(
+        "SELECT count(*), sum(version) FROM workflows WHERE completed"
+    ).fetchone()
+    if count < len(ids) or versions != count * len(COMMANDS):
+        raise AssertionError(f"peer rows: {count} completed, versions {versions}")
+    _, data = db.load(ids[-1])
+    if not shared.serializer.deserialize_json(data).is_completed():
+        raise AssertionError("the last workflow does not deserialize as completed")
+
+
+def floor_lifecycle(db: PeerStore, times: Timings) -> str:
+    """Seven committed writes of a tiny row and nothing else: the storage's ceiling."""
+    clock = time.perf_counter_ns
+    workflow_id = uuid.uuid4().hex
+    t0 = clock()
+    for version, name in enumerate(COMMANDS, start=1):
+        db.save(workflow_id, name, version == len(COMMANDS), version, name)
+        t1 = clock()
+        times[name].append(t1 - t0)
+        t0 = t1
+    return workflow_id
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+BLOCK = 10
+"""Lifecycles a side runs before the next side takes its turn within a round."""
+
+
+@dataclass
+class RoundResult:
+    """One side's share of a round: its summed wall time and each command's latencies."""
+
+    elapsed_ns: int
+    times: Timings
+
+
+def _timings() -> Timings:
+    return {name: [] for name in COMMANDS}
+
+
+@dataclass
+class Session:
+    """One side, open on its own new database file for one round.
+
+    Attributes:
+        name: the row's library name.
+        one: runs one lifecycle, adds each command's latency, returns the case/workflow id.
+        check: verifies what the round stored, given the ids.
+        close: closes the database and removes its directory.
+    """
+
+    name: str
+    one: Callable[[Timings], str]
+    check: Callable[[Sequence[str]], None]
+    close: Callable[[], None]
+
+
+def open_hallflow(variant: Variant, shared: Shared) -> Session:
+    """A new store in a new directory and a hall on it."""
+    directory = Path(tempfile.mkdtemp(prefix="hallflow-bench-", dir=variant.directory))
+    store = open_store(directory / "hall.db", variant, shared)
+    hall = build_hall(store, shared)
+
+    def close() -> None:
+        store.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+    return Session(
+        HALLFLOW,
+        lambda times: hallflow_lifecycle(hall, times),
+        lambda ids: check_hallflow(store, ids),
+        close,
+    )
+
+
+def open_peer(variant: Variant, shared: Shared, name: str) -> Session:
+    """The SpiffWorkflow peer (in memory or reloading per task), or the bare SQLite floor."""
+    directory = Path(tempfile.mkdtemp(prefix="spiff-bench-", dir=variant.directory))
+    db = PeerStore(directory / "spiff.db", variant.synchronous)
+    reload = name == PEER_RELOAD
+
+    def one(times: Timings) -> str:
+        if name == FLOOR:
+            return floor_lifecycle(db, times)
+        return peer_lifecycle(shared, db, times, reload)
+
+    def check(ids: Sequence[str]) -> None:
+        if name != FLOOR:
+            check_peer(db, ids, shared)
+
+    def close() -> None:
+        db.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+    return Session(name, one, check, close)
+
+
+def run_round(
+    sessions: Sequence[Session], cfg: Config, profile: cProfile.Profile | None = None
+) -> dict[str, RoundResult]:
+    """Warm every side up, then run ``cfg.lifecycles`` on each, interleaved.
+
+    The sides take turns in blocks of :data:`BLOCK` lifecycles (the order of the turns
+    rotating block by block), so that all of them see the same machine and disk; each side's
+    time is the sum of its own blocks. The garbage collector is off while timing.
+    """
+    scratch = _timings()
+    for session in sessions:
+        for _ in range(cfg.warmup):
+            session.one(scratch)
+    results = {s.name: RoundResult(0, _timings()) for s in sessions}
+    ids: dict[str, list[str]] = {s.name: [] for s in sessions}
+    clock = time.perf_counter_ns
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    if profile is not None:
+        profile.enable()
+    try:
+        done = 0
+        turn = 0
+        while done < cfg.lifecycles:
+            size = min(BLOCK, cfg.lifecycles - done)
+            k = turn % len(sessions)
+            for session in [*sessions[k:], *sessions[:k]]:
+                result = results[session.name]
+                mine = ids[session.name]
+                one = session.one
+                times = result.times
+                t0 = clock()
+                for _ in range(size):
+                    mine.append(one(times))
+                result.elapsed_ns += clock() - t0
+            done += size
+            turn += 1
+    finally:
+        if profile is not None:
+            profile.disable()
+        if enabled:
+            gc.enable()
+    for session in sessions:
+        session.check(ids[session.name])
+    return results
+
+
+def measure_round(
+    variant: Variant,
+    shared: Shared,
+    cfg: Config,
+    names: Sequence[str],
+    profile: cProfile.Profile | None = None,
+) -> dict[str, RoundResult]:
+    """Open the named sides on new files, run one interleaved round, close them."""
+    sessions: list[Session] = []
+    try:
+        for name in names:
+            if name == HALLFLOW:
+                sessions.append(open_hallflow(variant, shared))
+            else:
+                sessions.append(open_peer(variant, shared, name))
+        return run_round(sessions, cfg, profile)
+    finally:
+        for session in sessions:
+            session.close()
+
+
+def _percentile(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
+
+HOW = {
+    HALLFLOW: "Hall.submit/accept/sign/sign/decide/seal/deliver on SQLiteStore(path)",
+    PEER: "BpmnWorkflow(spec); per user task: run, do_engine_steps, serialize_json, "
+    "INSERT/UPDATE one row, COMMIT",
+    PEER_RELOAD: "as SpiffWorkflow, but each task after the first starts with SELECT + "
+    "deserialize_json",
+    FLOOR: "INSERT then 6 version-checked UPDATEs of a tiny row, each committed; no engine",
+}
+
+
+def measure(variant: Variant, shared: Shared, cfg: Config) -> list[Row]:
+    """``cfg.rounds`` interleaved rounds of every side; one row per side."""
+    names = [HALLFLOW, PEER, *([PEER_RELOAD] if variant.reload_peer else []), FLOOR]
+    results: dict[str, list[RoundResult]] = {name: [] for name in names}
+    for _ in range(cfg.rounds):
+        for name, result in measure_round(variant, shared, cfg, names).items():
+            results[name].append(result)
+    rows = []
+    base = 0.0
+    for name in names:
+        rounds = results[name]
+        rates = [cfg.lifecycles / (x.elapsed_ns / 1e9) for x in rounds]
+        rate = float(statistics.median(rates))
+        if name == HALLFLOW:
+            base = rate
+        commands = {}
+        for command in COMMANDS:
+            values = [v for x in rounds for v in x.times[command]]
+            commands[command] = {
+                "median_us": float(statistics.median(values)) / 1e3,
+                "p95_us": _percentile(values, 0.95) / 1e3,
+            }
+        rows.append(
+            Row(
+                variant=variant.name,
+                library=name,
+                rates=rates,
+                median_rate=rate,
+                median_lifecycle_us=1e6 / rate,
+                ratio=None if name == HALLFLOW else base / rate,
+                commands=commands,
+                how=HOW[name],
+            )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def profile_sides(variant: Variant, shared: Shared, cfg: Config) -> dict[str, list[dict[str, Any]]]:
+    """One extra round of each side alone under cProfile: the top functions by cumulative time."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in (HALLFLOW, PEER):
+        prof = cProfile.Profile()
+        measure_round(variant, shared, cfg, [name], prof)
+        stats = pstats.Stats(prof, stream=io.StringIO())
+        entries = []
+        raw: dict[tuple[str, int, str], Any] = stats.stats  # type: ignore[attr-defined]
+        for (filename, line, func), (_cc, ncalls, tottime, cumtime, _callers) in raw.items():
+            entries.append(
+                {
+                    "function": f"{_short(filename)}:{line}({func})",
+                    "ncalls": ncalls,
+                    "tottime_s": tottime,
+                    "cumtime_s": cumtime,
+                    "cum_per_lifecycle_us": cumtime / cfg.lifecycles * 1e6,
+                }
+            )
+        entries.sort(key=lambda e: -float(e["cumtime_s"]))
+        out[name] = entries[:40]
+    return out
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "src/", "lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def evaluate_targets(rows: list[Row], variant: Variant) -> list[Target]:
+    """The two targets, on the default storage."""
+    mine = {r.library: r for r in rows if r.variant == variant.name}
+    rate = mine[HALLFLOW].median_rate
+    ratio = mine[PEER].ratio or 0.0
+    where = f"{variant.filesystem} file, synchronous={variant.synchronous}"
+    return [
+        Target(
+            f">= {TARGET_RATE:,.0f} lifecycles/s ({variant.name}: {where})",
+            rate,
+            TARGET_RATE,
+            rate >= TARGET_RATE,
+        ),
+        Target(
+            f"ahead of {PEER} (hallflow / peer > {TARGET_RATIO:g}, {variant.name})",
+            ratio,
+            TARGET_RATIO,
+            ratio > TARGET_RATIO,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def filesystem(path: str) -> str:
+    """The type of the file system holding ``path`` (longest mount point in /proc/mounts)."""
+    real = os.path.realpath(path)
+    best, kind = "", "unknown"
+    try:
+        lines = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return kind
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount = parts[1].replace("\\040", " ")
+        inside = real == mount or real.startswith(mount.rstrip("/") + "/")
+        if inside and len(mount) > len(best):
+            best, kind = mount, parts[2]
+    return kind
+
+
+def variants(shared: Shared) -> list[Variant]:
+    """The storage configurations this machine and this hallflow allow."""
+    tmp = tempfile.gettempdir()
+    out = [Variant("default", tmp, "FULL", filesystem(tmp), reload_peer=True)]
+    if os.path.isdir("/dev/shm") and filesystem("/dev/shm") == "tmpfs":
+        out.append(Variant("tmpfs", "/dev/shm", "FULL", "tmpfs"))
+    if shared.store_durability:
+        out.append(Variant("sync=NORMAL", tmp, "NORMAL", filesystem(tmp)))
+    return out
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def source_revision() -> str:
+    """The git commit of the measured hallflow, ``+dirty`` when ``src/`` has changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def machine() -> dict[str, Any]:
+    """The CPU, core count, versions and the temporary directory's file system."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 0
+    tmp = tempfile.gettempdir()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "hallflow": _version("hallflow"),
+        "hallflow_revision": source_revision(),
+        "SpiffWorkflow": _version("SpiffWorkflow"),
+        "cryptography": _version("cryptography"),
+        "tempdir": tmp,
+        "tempdir_filesystem": filesystem(tmp),
+    }
+
+
+def render(report: Report) -> str:
+    """The report as plain-text (Markdown-compatible) tables."""
+    head = ("storage", "library", "lifecycles/s", "per lifecycle", "hallflow ÷ peer", "rounds")
+    body = [
+        (
+            r.variant,
+            r.library,
+            f"{r.median_rate:,.0f}",
+            f"{r.median_lifecycle_us / 1e3:,.2f} ms",
+            "-" if r.ratio is None else f"{r.ratio:.2f}x",
+            " ".join(f"{x:,.0f}" for x in r.rates),
+        )
+        for r in report.rows
+    ]
+    out = _table(head, body)
+    for variant in dict.fromkeys(r.variant for r in report.rows):
+        rows = [r for r in report.rows if r.variant == variant]
+        out.append("")
+        out.append(f"per command ({variant}), median / p95:")
+        chead = ("command", *(r.library for r in rows))
+        cbody = [
+            (
+                command,
+                *(
+                    f"{r.commands[command]['median_us']:,.0f} / "
+                    f"{r.commands[command]['p95_us']:,.0f} µs"
+                    for r in rows
+                ),
+            )
+            for command in COMMANDS
+        ]
+        out += _table(chead, cbody)
+    out.append("")
+    out.append("targets:")
+    for t in report.targets:
+        value = f"{t.measured:,.0f}/s" if "lifecycles/s" in t.name else f"{t.measured:.2f}x"
+        note = f"  ({t.note})" if t.note else ""
+        out.append(f"  {'PASS' if t.passed else 'MISS'}  {t.name}: {value}{note}")
+    for library, entries in report.profile.items():
+        out.append("")
+        out.append(
+            f"profile ({library}, {report.profile_storage} storage, one round of "
+            f"{report.config['lifecycles']:,} under cProfile, top 25 by cumulative time):"
+        )
+        out.append(f"  {'cum µs/lifecycle':>16}  {'ncalls':>8}  function")
+        for e in entries[:25]:
+            out.append(f"  {e['cum_per_lifecycle_us']:>16,.1f}  {e['ncalls']:>8}  {e['function']}")
+    return "\n".join(out)
+
+
+def _table(head: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *body, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    return [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)]
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run(cfg: Config, *, profile: str | None = None) -> Report:
+    """Measure every variant on both sides, evaluate the targets, optionally profile.
+
+    ``profile`` names the storage (``default``, ``tmpfs``...) of the profiled round.
+    """
+    shared = setup()
+    found = variants(shared)
+    report = Report(
+        machine=machine(),
+        config={**asdict(cfg), "commands": list(COMMANDS), "bpmn": BPMN.name, "gc": "off"},
+        variants=[asdict(v) for v in found],
+    )
+    for variant in found:
+        report.rows += measure(variant, shared, cfg)
+    report.targets = evaluate_targets(report.rows, found[0])
+    if profile is not None:
+        chosen = [v for v in found if v.name == profile]
+        if not chosen:
+            raise SystemExit(f"--profile {profile}: storages here are {[v.name for v in found]}")
+        report.profile = profile_sides(chosen[0], shared, cfg)
+        report.profile_storage = profile
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: run, print the tables, optionally write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write all results here")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="default",
+        metavar="STORAGE",
+        help="also cProfile one round of each side on this storage (default: default)",
+    )
+    args = parser.parse_args(argv)
+    cfg = QUICK if args.quick else FULL
+    report = run(cfg, profile=args.profile)
+    m = report.machine
+    print(
+        f"machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable); "
+        f"Python {m['python']}, SQLite {m['sqlite']}, SpiffWorkflow {m['SpiffWorkflow']}, "
+        f"cryptography {m['cryptography']}; temp dir {m['tempdir']} ({m['tempdir_filesystem']})"
+    )
+    print(f"hallflow: {m['hallflow']} at {m['hallflow_revision']}")
+    print(
+        f"config: {'quick' if cfg.quick else 'full'}; {cfg.lifecycles:,} lifecycles x "
+        f"{cfg.rounds} rounds per side and storage, {cfg.warmup} warm-up; "
+        f"lifecycle = {' -> '.join(COMMANDS)}"
+    )
+    print()
+    print(render(report))
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
