@@ -55,6 +55,21 @@ APPLICANT = "applicant"
 
 DEFAULT_REMEDIES = ("administrative review", "administrative litigation")
 
+_NEUTRAL = frozenset(
+    {
+        "signers_assigned",
+        "step_signed",
+        "returned_to_step",
+        "transferred",
+        "opinion_requested",
+        "opinion_given",
+        "opinion_deemed",
+        "escalated",
+        "deferred_supplied",
+    }
+)
+"""Event kinds that never move a running case's due instant."""
+
 
 @attrs.define(frozen=True, slots=True)
 class HallSettings:
@@ -128,6 +143,7 @@ class Hall:
             sink for batch in plugins.hook.hallflow_event_sinks() for sink in batch
         ]
         self._cache: OrderedDict[str, Case] = OrderedDict()
+        self._rows: dict[str, CaseRow] = {}
 
     _CACHE_SIZE = 4096
 
@@ -149,7 +165,8 @@ class Hall:
         self._cache[case.case_id] = case
         self._cache.move_to_end(case.case_id)
         while len(self._cache) > self._CACHE_SIZE:
-            self._cache.popitem(last=False)
+            dropped, _ = self._cache.popitem(last=False)
+            self._rows.pop(dropped, None)
         return case
 
     def find(
@@ -244,7 +261,26 @@ class Hall:
                 f"the case is {case.state.value}; {command.value} is not allowed then",
             )
 
-    def _row(self, case: Case, at: dt.datetime) -> CaseRow:
+    def _row(
+        self,
+        case: Case,
+        at: dt.datetime,
+        previous: CaseRow | None = None,
+        kinds: Iterable[str] = (),
+    ) -> CaseRow:
+        """The query projection of ``case``.
+
+        The due instant is recomputed only when the new events can move it; otherwise the
+        previous row's due is kept (a running clock's due does not depend on the instant).
+        """
+        if (
+            previous is not None
+            and previous.version + len(list(kinds)) == case.version
+            and case.state is CaseState.REVIEWING
+            and previous.state == CaseState.REVIEWING.value
+            and all(kind in _NEUTRAL for kind in kinds)
+        ):
+            return attrs.evolve(previous, version=case.version)
         due: dt.datetime | None = None
         if not case.closed and case.state is not CaseState.SEALED and case.clock_events:
             matter = self._matter(case)
@@ -283,13 +319,18 @@ class Hall:
             for i, e in enumerate(events)
         ]
         updated = fold([*case.history, *stored])
+        previous = self._rows.get(case.case_id)
+        if previous is not None and previous.version != case.version:
+            previous = None
+        row = self._row(updated, at, previous, [e.kind for e in events])
         version = self.store.append(
             case.case_id,
             case.version,
             list(events),
-            self._row(updated, at),
+            row,
             idempotency_key=idempotency_key,
         )
+        self._rows[case.case_id] = row
         if version != updated.version:  # an earlier identical request: answer with it
             return fold(self.store.load(case.case_id)[:version])
         return self._remember(updated)
@@ -360,11 +401,11 @@ class Hall:
         )
         stored = StoredEvent(case_id, 1, event.kind, actor, at, event.payload, at)
         case = fold([stored])
-        version = self.store.append(
-            case_id, 0, [event], self._row(case, at), idempotency_key=idempotency_key
-        )
+        row = self._row(case, at)
+        version = self.store.append(case_id, 0, [event], row, idempotency_key=idempotency_key)
         if version != 1:
             return self.case(case_id)
+        self._rows[case_id] = row
         return self._remember(case)
 
     def _plugin_checks(self, case: Case, spec: Matter, actor: str, command: str) -> None:

@@ -394,6 +394,7 @@ class PreparedAppend:
         idempotency_key: the key, or None.
         request_hash: a SHA-256 hex digest of the events' kinds, actors, instants and
             payloads (canonical JSON); two requests are identical when their hashes are.
+            Empty when the request carries no idempotency key.
     """
 
     case_id: str
@@ -460,7 +461,7 @@ def prepare_append(
     for index, event in enumerate(events):
         if not isinstance(event, NewEvent):
             raise AppendRequestError(f"events[{index}]", event, "must be a NewEvent")
-        plain = _plain_payload(event.payload, f"events[{index}].payload")
+        plain, text = _plain_payload(event.payload, f"events[{index}].payload")
         at_utc, at_tz = _encode_field(f"events[{index}].at", event.at)
         prepared.append(
             PreparedEvent(
@@ -468,15 +469,21 @@ def prepare_append(
                 actor=event.actor,
                 at_utc=at_utc,
                 at_tz=at_tz,
-                payload_json=json.dumps(plain, ensure_ascii=False, allow_nan=False),
+                payload_json=text,
             )
         )
         canonical.append([event.kind, event.actor, at_utc, plain])
-    digest = hashlib.sha256(
-        json.dumps(
-            canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode("utf-8")
-    ).hexdigest()
+    digest = ""  # only an idempotent request needs its fingerprint
+    if idempotency_key is not None:
+        digest = hashlib.sha256(
+            json.dumps(
+                canonical,
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+                allow_nan=False,
+            ).encode("utf-8")
+        ).hexdigest()
     due_utc: str | None = None
     due_tz: str | None = None
     if row.due is not None:
@@ -502,7 +509,7 @@ def _encode_field(field: str, value: dt.datetime) -> tuple[str, str]:
         raise AppendRequestError(field, value, "is too near the datetime range's ends") from None
 
 
-def _plain_payload(payload: object, path: str) -> dict[str, Any]:
+def _plain_payload(payload: object, path: str) -> tuple[dict[str, Any], str]:
     if not isinstance(payload, Mapping):
         raise EventPayloadError(path, payload, "a payload must be a mapping with str keys")
     # Fast path: a payload that survives the JSON round trip unchanged is accepted as the
@@ -512,7 +519,7 @@ def _plain_payload(payload: object, path: str) -> dict[str, Any]:
         text.encode("utf-8")
         copy = json.loads(text)
         if isinstance(copy, dict) and copy == payload:
-            return copy
+            return copy, text
     except (TypeError, ValueError, UnicodeEncodeError):
         pass
     plain = _plain(payload, path, set())
@@ -521,7 +528,7 @@ def _plain_payload(payload: object, path: str) -> dict[str, Any]:
     # final check so that what is loaded is always what was appended.
     if json.loads(json.dumps(plain, allow_nan=False)) != plain:  # pragma: no cover
         raise EventPayloadError(path, payload, "does not survive a JSON round trip unchanged")
-    return plain
+    return plain, json.dumps(plain, ensure_ascii=False, allow_nan=False)
 
 
 def _plain(value: object, path: str, open_containers: set[int]) -> object:
