@@ -415,43 +415,28 @@ def json_documents(max_leaves: int = 20) -> st.SearchStrategy[dict[str, Any]]:
 
 import functools  # noqa: E402
 
+import hallflow.testing.strategies as _public  # noqa: E402
 from hallflow.model import (  # noqa: E402
-    IMMEDIATE,
-    JOINT,
-    PROMISED,
     PROXY_VARIANT,
-    URGENT,
     USCC_ALPHABET,
     USCC_TYPES,
     ABPost,
     Applicant,
     Authority,
-    CaseKind,
-    Catalogue,
-    CoDepartment,
     Contact,
-    GapPolicy,
-    JointHandling,
     Leave,
     LegalPerson,
-    Material,
-    Matter,
     NaturalPerson,
     Organisation,
     Power,
-    Procedure,
     Role,
-    SilencePolicy,
     Staff,
-    Step,
-    StepKind,
     Variant,
     Window,
     WindowKind,
     check_digit_resident,
     check_digit_uscc,
 )
-from hallflow.model.catalogue import EXCLUDABLE_PERIODS  # noqa: E402
 
 __all__ += [
     "applicants",
@@ -525,101 +510,9 @@ def applicants() -> st.SearchStrategy[Applicant]:
 _VARIANTS = (PROXY_VARIANT, Variant("second", "this is a second withdrawal"))
 
 
-@st.composite
-def _materials(draw: st.DrawFn) -> tuple[Material, ...]:
-    count = draw(st.integers(0, 6))
-    out = []
-    for i in range(count):
-        original = draw(st.booleans())
-        out.append(
-            Material(
-                f"m{i}",
-                draw(_names()),
-                required=draw(st.booleans()),
-                original=original,
-                copies=draw(st.integers(0 if original else 1, 3)),
-                deferrable=draw(st.booleans()),
-                when=draw(st.sampled_from([None, None, "proxy", "second"])),
-            )
-        )
-    return tuple(out)
-
-
-@st.composite
-def _joint(draw: st.DrawFn, lead: str) -> JointHandling:
-    count = draw(st.integers(1, 4))
-    names = [f"co{i}" for i in range(count)]
-    cos = []
-    for i, name in enumerate(names):
-        after = draw(st.lists(st.sampled_from(names[:i]), unique=True)) if i else []
-        cos.append(CoDepartment(name, Limit.working_days(draw(st.integers(1, 5))), tuple(after)))
-    order = draw(st.permutations(cos))
-    return JointHandling(lead, tuple(order), draw(st.sampled_from(list(SilencePolicy))))
-
-
-@st.composite
-def matters(draw: st.DrawFn, code: str | None = None) -> Matter:
-    """Valid matters of every built-in kind (and a locality kind), with variants, gaps,
-    excluded periods and, for joint matters, acyclic joint handling."""
-    kind = draw(
-        st.sampled_from([IMMEDIATE, PROMISED, JOINT, URGENT, CaseKind("returned", "退办件")])
-    )
-    department = draw(st.sampled_from(["dept-a", "dept-b", "住建局"]))
-    materials = draw(_materials())
-    joint = draw(_joint(department)) if kind == JOINT else None
-    if kind == IMMEDIATE:
-        legal = Limit.working_days(draw(st.integers(1, 20)))
-        promised = draw(st.sampled_from([Limit.same_day(), Limit.working_days(1)]))
-        procedure = draw(st.sampled_from([Procedure.on_the_spot(), Procedure.review_and_approve()]))
-    else:
-        floor = max(1, joint.longest_chain(Unit.WORKING_DAYS)) if joint else 1
-        promised = Limit.working_days(draw(st.integers(floor, floor + 20)))
-        legal = Limit.working_days(promised.amount + draw(st.integers(0, 30)))
-        steps = [
-            Step(
-                f"s{i}",
-                draw(_names()),
-                kind=draw(st.sampled_from(list(StepKind))),
-                power=draw(st.sampled_from(list(Power))),
-                limit=draw(st.none() | st.just(Limit.working_days(1))),
-            )
-            for i in range(draw(st.integers(1, min(3, promised.amount))))
-        ]
-        procedure = Procedure(tuple(steps))
-    deferrable = [m.code for m in materials if m.deferrable and m.required]
-    gaps = None
-    use_gaps = draw(st.booleans())
-    if deferrable and use_gaps:
-        chosen = draw(st.lists(st.sampled_from(deferrable), min_size=1, unique=True))
-        gaps = GapPolicy(tuple(chosen), Limit.working_days(draw(st.integers(1, 10))))
-    return Matter(
-        code if code is not None else draw(_codes("M")),
-        draw(_names()),
-        department,
-        kind,
-        tuple(draw(st.lists(_names(), min_size=1, max_size=3))),
-        tuple(draw(st.lists(_names(), max_size=3))),
-        materials,
-        legal,
-        promised,
-        procedure=procedure,
-        excludable=draw(st.frozensets(st.sampled_from(sorted(EXCLUDABLE_PERIODS)))),
-        pledge_allowed=draw(st.booleans()),
-        gaps=gaps,
-        joint=joint,
-        seal_required=draw(st.booleans()),
-        fee_basis=draw(st.sampled_from(["", "Price Bureau notice No. 12"])),
-        fee_standard=draw(st.sampled_from(["", "10 yuan per certificate"])),
-        summary=draw(st.sampled_from(["", "概述"])),
-        variants=_VARIANTS,
-    )
-
-
-@st.composite
-def catalogues(draw: st.DrawFn, max_matters: int = 3) -> Catalogue:
-    """Catalogues of valid matters with unique codes."""
-    codes = draw(st.lists(_codes("M"), unique=True, max_size=max_matters))
-    return Catalogue(tuple(draw(matters(code)) for code in codes))
+# Matters and catalogues: the public strategies plugin authors use (hallflow.testing).
+matters = _public.matters
+catalogues = _public.catalogues
 
 
 def _days_after(first: dt.date, days: int) -> dt.date:
