@@ -757,8 +757,11 @@ class Matter:
 
     @property
     def has_fee(self) -> bool:
-        """Whether the matter charges a fee."""
-        return bool(self.fee_basis.strip() or self.fee_standard.strip())
+        """Whether the matter charges a fee: it names a legal basis for one.
+
+        No fee without a basis: a standard alone (``"no fee"``) does not make a fee.
+        """
+        return bool(self.fee_basis.strip())
 
 
 def _reduction(value: float | Fraction) -> Fraction:
