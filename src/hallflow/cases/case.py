@@ -28,7 +28,16 @@ from hallflow.timeline.events import (
 )
 from hallflow.timeline.limits import Limit, Unit
 
-__all__ = ["Case", "Decision", "Opinion", "StepProgress", "fold", "limit_from", "limit_to"]
+__all__ = [
+    "Case",
+    "Decision",
+    "Opinion",
+    "StepProgress",
+    "fold",
+    "fold_more",
+    "limit_from",
+    "limit_to",
+]
 
 # event kind → the lifecycle command it records (events that change no state map to None)
 EVENT_COMMANDS: dict[str, Command | None] = {
@@ -269,6 +278,31 @@ class _Builder:
         self.clock_events: list[ClockEvent] = []
         self.extensions: list[tuple[str, Extended]] = []
 
+    @classmethod
+    def resume(cls, case: Case) -> _Builder:
+        """A builder holding ``case``'s folded state, to apply further events to."""
+        b = cls(case.history[0])
+        b.state = case.state
+        b.received_at = case.received_at
+        b.materials = set(case.materials)
+        b.correction = dict(case.correction_items)
+        b.clock_start = case.clock_start
+        b.deferred = case.deferred
+        b.steps = [
+            {"step": s.step, "signers": list(s.signers), "signed": list(s.signed), "done": s.done}
+            for s in case.steps
+        ]
+        b.decision = case.decision
+        b.seal = case.seal
+        b.sealed_at = case.sealed_at
+        b.pledge_verify_by = case.pledge_verify_by
+        b.pledge_kept = case.pledge_kept
+        b.opinions = {o.department: o for o in case.opinions}
+        b.suspension = case.suspension
+        b.clock_events = list(case.clock_events)
+        b.extensions = list(case.extensions)
+        return b
+
     def step(self, code: str) -> dict[str, Any]:
         for s in self.steps:
             if s["step"] == code:
@@ -293,9 +327,21 @@ def fold(events: Sequence[StoredEvent]) -> Case:
     b = _Builder(events[0])
     for event in events[1:]:
         _apply(b, event)
+    return _freeze(b, tuple(events))
+
+
+def fold_more(case: Case, events: Sequence[StoredEvent]) -> Case:
+    """``case`` with further events applied: equal to folding the whole history again."""
+    b = _Builder.resume(case)
+    for event in events:
+        _apply(b, event)
+    return _freeze(b, (*case.history, *events))
+
+
+def _freeze(b: _Builder, history: tuple[StoredEvent, ...]) -> Case:
     return Case(
         case_id=b.case_id,
-        version=len(events),
+        version=len(history),
         state=b.state,
         matter=b.matter,
         applicant=b.applicant,
@@ -322,7 +368,7 @@ def fold(events: Sequence[StoredEvent]) -> Case:
         suspension=b.suspension,
         clock_events=tuple(b.clock_events),
         extensions=tuple(b.extensions),
-        history=tuple(events),
+        history=history,
     )
 
 

@@ -20,7 +20,7 @@ import attrs
 import pluggy
 
 from hallflow.calendar.engine import WorkCalendar
-from hallflow.cases.case import Case, Opinion, StepProgress, fold, limit_to
+from hallflow.cases.case import Case, Opinion, StepProgress, fold, fold_more, limit_to
 from hallflow.cases.lifecycle import CaseState, Command, next_state
 from hallflow.errors import (
     CaseCommandError,
@@ -318,7 +318,7 @@ class Hall:
             )
             for i, e in enumerate(events)
         ]
-        updated = fold([*case.history, *stored])
+        updated = fold_more(case, stored)
         previous = self._rows.get(case.case_id)
         if previous is not None and previous.version != case.version:
             previous = None
