@@ -82,6 +82,10 @@ def test_summary_equals_figures_recounted_from_the_store(small: DemoResult) -> N
     # every closed case has a promised clock: early, on time and late partition them
     assert s.early + s.on_time + s.late == s.closed
     assert s.approved + s.denied == s.closed
+    # every received case is closed, not accepted, withdrawn, or still open
+    ended = {c for c, k in kinds.items() if k["delivered"] or k["not_accepted"] or k["withdrawn"]}
+    assert s.open == len(events) - len(ended)
+    assert s.closed + s.not_accepted + s.withdrawn + s.open == s.received
 
     def submitted(case_id: str) -> dict[str, object]:
         return dict(events[case_id][0].payload)

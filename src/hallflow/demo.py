@@ -43,7 +43,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hallflow.cases.case import Case, fold
 from hallflow.cases.hall import APPLICANT, Hall, HallSettings
-from hallflow.cases.lifecycle import CaseState
 from hallflow.errors import HallflowError
 from hallflow.model.catalogue import (
     IMMEDIATE,
@@ -999,7 +998,7 @@ def summarise(
             outcomes[outcome] += 1
             if case.decision.approved:
                 fees += hall.quote(case_id).total
-        elif case.state in (CaseState.REVIEWING, CaseState.SUSPENDED):
+        elif not case.closed:  # submitted, awaiting correction, in review, decided, sealed
             open_cases += 1
             if _overdue(hall, case, end):
                 open_overdue += 1
