@@ -11,10 +11,11 @@ records nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import attrs
 import pluggy
@@ -97,6 +98,29 @@ def _applicant_data(applicant: Applicant) -> dict[str, Any]:
     if isinstance(applicant, LegalPerson):
         return {"type": "legal", "name": applicant.name, "key": applicant_key(applicant)}
     raise HallflowError(f"applicant={applicant!r} must be a NaturalPerson or a LegalPerson")
+
+
+_P = ParamSpec("_P")
+
+
+def _idempotent(
+    command: Callable[Concatenate[Hall, str, _P], Case],
+) -> Callable[Concatenate[Hall, str, _P], Case]:
+    """Answer a command repeated with the same idempotency key with the earlier result.
+
+    The check runs before anything else, so a retry of a command that moved the case on is
+    not refused by the state it moved the case to.
+    """
+
+    @functools.wraps(command)
+    def run(hall: Hall, case_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> Case:
+        key = kwargs.get("idempotency_key")
+        done = hall._replayed(case_id, key if isinstance(key, str) else None)
+        if done is not None:
+            return done
+        return command(hall, case_id, *args, **kwargs)
+
+    return run
 
 
 class Hall:
@@ -427,13 +451,11 @@ class Hall:
         notice_by = self.calendar.add_working_days(receipt, self.settings.correction_notice.amount)
         return case.received_at if at.date() > notice_by else at
 
+    @_idempotent
     def accept(
         self, case_id: str, *, actor: str, at: dt.datetime, idempotency_key: str | None = None
     ) -> Case:
         """Accept (受理) a complete application; the limit clocks start."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.ACCEPT, actor)
         self._authorise(actor, Power.ACCEPT, case, "accept", at)
@@ -448,6 +470,7 @@ class Hall:
         events += self._open_opinions(case, spec, actor, at)
         return self._commit(case, events, at, idempotency_key)
 
+    @_idempotent
     def request_correction(
         self,
         case_id: str,
@@ -464,9 +487,6 @@ class Hall:
                 left off the notice (the notice must list everything at once).
             CaseCommandError: the notice comes after the Art. 32 window.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.REQUEST_CORRECTION, actor)
         self._authorise(actor, Power.ACCEPT, case, "request correction", at)
@@ -498,6 +518,7 @@ class Hall:
         event = self._event("correction_requested", actor, at, items=payload)
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def supply(
         self,
         case_id: str,
@@ -511,9 +532,6 @@ class Hall:
 
         The case is received anew: the limit runs from the day the materials are complete.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.SUPPLY, actor)
         self._applicant_or(actor, Power.ACCEPT, case, "supply materials", at)
@@ -526,6 +544,7 @@ class Hall:
         event = self._event("materials_supplied", actor, at, materials=sorted(given))
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def accept_with_gaps(
         self,
         case_id: str,
@@ -540,9 +559,6 @@ class Hall:
 
         The applicant pledges to supply them by ``pledge_date``.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.ACCEPT_WITH_GAPS, actor)
         self._authorise(actor, Power.ACCEPT, case, "accept with gaps", at)
@@ -589,6 +605,7 @@ class Hall:
             return day + dt.timedelta(days=limit.amount)
         return day
 
+    @_idempotent
     def supply_deferred(
         self,
         case_id: str,
@@ -599,9 +616,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Supply the materials deferred under accept-with-gaps."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._applicant_or(actor, Power.ACCEPT, case, "supply deferred materials", at)
         deferred, _ = case.deferred
@@ -616,6 +630,7 @@ class Hall:
         event = self._event("deferred_supplied", actor, at, materials=sorted(given))
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def not_accept(
         self,
         case_id: str,
@@ -630,9 +645,6 @@ class Hall:
 
         When the matter is outside this window's remit, name the right window.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.NOT_ACCEPT, actor)
         self._authorise(actor, Power.ACCEPT, case, "not accept", at)
@@ -645,6 +657,7 @@ class Hall:
 
     # ------------------------------------------------------------------ review
 
+    @_idempotent
     def assign(
         self,
         case_id: str,
@@ -656,9 +669,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Name the signers of a review step (all must sign a countersign, one an or-sign)."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._in_review(case, actor, "assign signers")
         self._authorise(actor, Power.COORDINATE, case, "assign signers", at)
@@ -672,6 +682,7 @@ class Hall:
         event = self._event("signers_assigned", actor, at, step=step, signers=list(signers))
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def add_signer(
         self,
         case_id: str,
@@ -683,9 +694,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Add a signer to the current step (加签)."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._in_review(case, actor, "add a signer")
         self._authorise(actor, Power.COORDINATE, case, "add a signer", at)
@@ -699,6 +707,7 @@ class Hall:
         )
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def transfer(
         self,
         case_id: str,
@@ -710,9 +719,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Hand the actor's part of the current step to a colleague (转办)."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._in_review(case, actor, "transfer")
         progress = self._step(case, step, actor, "transfer")
@@ -729,6 +735,7 @@ class Hall:
         event = self._event("transferred", actor, at, step=step, **{"from": actor, "to": to})
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def sign(
         self,
         case_id: str,
@@ -739,9 +746,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Sign (approve) the actor's part of a review step."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._in_review(case, actor, "sign")
         progress = self._step(case, step, actor, "sign")
@@ -767,6 +771,7 @@ class Hall:
         event = self._event("step_signed", actor, at, step=step, done=complete)
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def return_case(
         self,
         case_id: str,
@@ -778,9 +783,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Return the case (驳回) to an earlier step or, with ``to="window"``, to the window."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._in_review(case, actor, "return")
         self._authorise(actor, Power.REVIEW, case, "return", at)
@@ -818,6 +820,7 @@ class Hall:
 
     # ------------------------------------------------------------------ time
 
+    @_idempotent
     def suspend(
         self,
         case_id: str,
@@ -832,9 +835,6 @@ class Hall:
 
         Give ``length`` when it was told in writing; the limit clocks stop counting.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.SUSPEND, actor)
         self._authorise(actor, Power.REVIEW, case, "suspend", at)
@@ -859,19 +859,18 @@ class Hall:
         event = self._event("suspended", actor, at, **payload)
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def resume(
         self, case_id: str, *, actor: str, at: dt.datetime, idempotency_key: str | None = None
     ) -> Case:
         """Resume review after a suspension."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.RESUME, actor)
         self._authorise(actor, Power.REVIEW, case, "resume", at)
         event = self._event("resumed", actor, at)
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def extend(
         self,
         case_id: str,
@@ -887,9 +886,6 @@ class Hall:
 
         Refused after the clock has expired unless the hall's clock policy allows it.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         if case.state not in (CaseState.REVIEWING, CaseState.SUSPENDED):
             raise CaseStateError(actor, "extend", case_id, f"the case is {case.state.value}")
@@ -947,6 +943,7 @@ class Hall:
             for c in ready
         ]
 
+    @_idempotent
     def give_opinion(
         self,
         case_id: str,
@@ -959,9 +956,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """A co-department replies to the lead's request (approve or object with reasons)."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         opinion = self._opinion(case, department, actor)
         staff = self.organisation.staff(actor)
@@ -1059,6 +1053,7 @@ class Hall:
 
     # ------------------------------------------------------------------ decision
 
+    @_idempotent
     def decide(
         self,
         case_id: str,
@@ -1075,9 +1070,6 @@ class Hall:
             CaseStateError: review steps are not complete, deferred materials are still
                 outstanding, or (to approve) a co-department's opinion is missing or objects.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.DECIDE, actor)
         self._authorise(actor, Power.DECIDE, case, "decide", at)
@@ -1154,6 +1146,7 @@ class Hall:
         )
         return self._commit(case, [event], at, None)
 
+    @_idempotent
     def approve_on_pledge(
         self,
         case_id: str,
@@ -1167,9 +1160,6 @@ class Hall:
 
         Refused when the matter does not allow it, or the applicant broke a pledge before.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.APPROVE_ON_PLEDGE, actor)
         self._authorise(actor, Power.DECIDE, case, "approve on pledge", at)
@@ -1197,6 +1187,7 @@ class Hall:
         )
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def verify_pledge(
         self,
         case_id: str,
@@ -1207,9 +1198,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Record the verification of a pledge; a broken one goes on the applicant's record."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         if case.pledge_verify_by is None or case.pledge_kept is not None:
             raise CaseStateError(actor, "verify a pledge", case_id, "no pledge awaits verification")
@@ -1228,6 +1216,7 @@ class Hall:
 
     # ------------------------------------------------------------------ closing
 
+    @_idempotent
     def seal(
         self,
         case_id: str,
@@ -1241,9 +1230,6 @@ class Hall:
 
         The seal time is the legal closing time; the limit clocks stop there.
         """
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.SEAL, actor)
         self._authorise(actor, Power.SEAL, case, "seal", at)
@@ -1287,6 +1273,7 @@ class Hall:
             "deemed": d.deemed,
         }
 
+    @_idempotent
     def deliver(
         self,
         case_id: str,
@@ -1297,9 +1284,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Deliver the sealed decision (in person, by post, unified delivery); closes the case."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.DELIVER, actor)
         self._authorise(actor, Power.ACCEPT, case, "deliver", at)
@@ -1308,6 +1292,7 @@ class Hall:
         event = self._event("delivered", actor, at, method=method)
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def withdraw(
         self,
         case_id: str,
@@ -1318,15 +1303,13 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """The applicant withdraws (撤回) the application."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.WITHDRAW, actor)
         self._applicant_or(actor, Power.ACCEPT, case, "withdraw", at)
         event = self._event("withdrawn", actor, at, reason=reason)
         return self._commit(case, [event], at, idempotency_key)
 
+    @_idempotent
     def revoke(
         self,
         case_id: str,
@@ -1337,9 +1320,6 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Revoke (撤销) a closed case's licence — obtained by fraud, or beyond authority."""
-        done = self._replayed(case_id, idempotency_key)
-        if done is not None:
-            return done
         case = self.case(case_id)
         self._require_state(case, Command.REVOKE, actor)
         self._authorise(actor, Power.DECIDE, case, "revoke", at)
