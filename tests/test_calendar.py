@@ -214,6 +214,14 @@ def test_cutoff_and_duty_windows(cal: WorkCalendar) -> None:
     assert early.receipt_day(dt.datetime(2026, 11, 24, 16, 0, tzinfo=SH)) == D(2026, 11, 25)
 
 
+def test_closing_time_is_the_last_shift_end() -> None:
+    hours = HallHours(weekdays={4: shifts("9:00-12:00")}, cutoff=dt.time(16, 0))
+    assert hours.closing_on(0) == dt.time(17, 30)
+    assert hours.closing_on(4) == dt.time(12, 0)
+    assert hours.cutoff_on(4) == dt.time(16, 0)
+    assert HallHours().cutoff_on(2) == HallHours().closing_on(2)
+
+
 def test_instants_in_other_zones_are_converted(cal: WorkCalendar) -> None:
     utc = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
     assert cal.is_open(utc)

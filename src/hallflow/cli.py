@@ -35,10 +35,8 @@ def _calendar(args: argparse.Namespace) -> WorkCalendar:
 
 
 def _closing(calendar: WorkCalendar, day: dt.date) -> str:
-    shifts = calendar.hours.shifts_on(day.weekday())
-    if not shifts:
-        return f"{day:%Y-%m-%d %a}"
-    return f"{day:%Y-%m-%d %a} at {shifts[-1].end:%H:%M} ({calendar.hours.zone})"
+    closing = calendar.hours.closing_on(day.weekday())
+    return f"{day:%Y-%m-%d %a} at {closing:%H:%M} ({calendar.hours.zone})"
 
 
 def _cmd_due(args: argparse.Namespace) -> int:

@@ -399,7 +399,17 @@ class MaterialsError(CaseCommandError):
 # ---- model
 
 
-class ModelError(HallflowError, ValueError):
+class _FieldRuleError(HallflowError, ValueError):
+    """A value breaks a rule: the error names the field, the rule and the value."""
+
+    def __init__(self, field: str, rule: str, value: object) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        super().__init__(f"{field}={value!r}: {rule}")
+
+
+class ModelError(_FieldRuleError):
     """A value of the model (an identity number, a matter, a window...) breaks a rule.
 
     Attributes:
@@ -407,12 +417,6 @@ class ModelError(HallflowError, ValueError):
         rule: a short statement of the rule that was broken.
         value: the value given.
     """
-
-    def __init__(self, field: str, rule: str, value: object) -> None:
-        self.field = field
-        self.rule = rule
-        self.value = value
-        super().__init__(f"{field}={value!r}: {rule}")
 
 
 class IdentityError(ModelError):
@@ -518,7 +522,7 @@ class PluginError(HallflowError):
         super().__init__(f"plugin {plugin!r}, hook {hook}: {rule}")
 
 
-class FeeError(HallflowError, ValueError):
+class FeeError(_FieldRuleError):
     """A fee rule or amount is malformed (a float, a fraction of a fen, no legal basis...).
 
     Attributes:
@@ -526,12 +530,6 @@ class FeeError(HallflowError, ValueError):
         rule: the rule broken.
         value: the value given.
     """
-
-    def __init__(self, field: str, rule: str, value: object) -> None:
-        self.field = field
-        self.rule = rule
-        self.value = value
-        super().__init__(f"{field}={value!r}: {rule}")
 
 
 class SinkError(HallflowError, ValueError):

@@ -509,7 +509,7 @@ _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _closing_table(cal: WorkCalendar) -> npt.NDArray[np.int64]:
-    ends = [cal.hours.shifts_on(wd)[-1].end for wd in range(7)]
+    ends = [cal.hours.closing_on(wd) for wd in range(7)]
     tod = np.array([_time_us(e) for e in ends], dtype=np.int64)
     day = np.arange(cal._n, dtype=np.int64)
     epoch0 = cal._ord0 - _EPOCH_ORDINAL

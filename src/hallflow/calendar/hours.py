@@ -200,6 +200,10 @@ class HallHours:
                 return day_shifts
         return ()
 
+    def closing_on(self, weekday: int) -> dt.time:
+        """The closing time of a working day falling on ``weekday``: its last shift's end."""
+        return self.shifts_on(weekday)[-1].end
+
     def cutoff_on(self, weekday: int) -> dt.time:
         """The receipt cut-off of a working day falling on ``weekday``."""
-        return self.cutoff if self.cutoff is not None else self.shifts_on(weekday)[-1].end
+        return self.cutoff if self.cutoff is not None else self.closing_on(weekday)

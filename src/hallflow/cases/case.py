@@ -7,7 +7,7 @@ nothing else is stored. :func:`fold` is the only place that reads event payloads
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -475,8 +475,3 @@ def _apply(b: _Builder, event: StoredEvent) -> None:
             reasons=str(p.get("reasons", "")),
             responsible=str(p.get("responsible", p["department"])),
         )
-
-
-def events_of_kind(events: Iterable[StoredEvent], kind: str) -> list[StoredEvent]:
-    """The events of one kind, in order."""
-    return [e for e in events if e.kind == kind]

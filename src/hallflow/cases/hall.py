@@ -244,8 +244,7 @@ class Hall:
         """A co-department's reply clock on a joint case."""
         if opinion.requested_at is None:
             return None
-        clock = Clock.start(opinion.department, opinion.limit, self.calendar, opinion.requested_at)
-        return clock
+        return Clock.start(opinion.department, opinion.limit, self.calendar, opinion.requested_at)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -398,8 +397,8 @@ class Hall:
         if unknown:
             raise MaterialsError(actor, "submit", case_id, f"unknown materials {unknown}")
         handled = self.organisation.window(window)
-        if not _window_handles(handled, spec):
-            others = [w.code for w in self.organisation.windows if _window_handles(w, spec)]
+        if not handled.handles(spec):
+            others = [w.code for w in self.organisation.windows if w.handles(spec)]
             raise CaseCommandError(
                 actor,
                 "submit",
@@ -1420,13 +1419,3 @@ class Hall:
         if deem:
             self.deem_approved(case_id, at=at)
         return found
-
-
-def _window_handles(window: Any, matter: Matter) -> bool:
-    """Whether a window receives a matter (see :class:`hallflow.model.org.Window`)."""
-    handles: Callable[[Matter], bool] | None = getattr(window, "handles", None)
-    if handles is not None:
-        return bool(handles(matter))
-    if window.matters:
-        return matter.code in window.matters
-    return window.department in (None, matter.department)

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from hallflow.calendar.engine import DayInfo, WorkCalendar
+from hallflow.calendar.engine import WorkCalendar
 from hallflow.errors import (
     ClockStateError,
     ExtensionRefusedError,
@@ -113,7 +113,7 @@ class ClockPolicy:
 
 def closing_time(calendar: WorkCalendar, day: dt.date) -> dt.datetime:
     """The hall's closing instant on ``day``: the end of the last shift of its weekday."""
-    end = calendar.hours.shifts_on(day.weekday())[-1].end
+    end = calendar.hours.closing_on(day.weekday())
     return dt.datetime.combine(day, end, tzinfo=calendar.hours.tzinfo)
 
 
@@ -210,13 +210,18 @@ class Clock:
     def __attrs_post_init__(self) -> None:
         if not self.events or not isinstance(self.events[0], Started):
             raise ClockStateError(self.name, "be built", "empty", "the first event is Started")
-        checked = Clock.__new__(Clock)
-        for field in ("name", "limit", "calendar", "policy"):
-            object.__setattr__(checked, field, getattr(self, field))
-        object.__setattr__(checked, "events", self.events[:1])
+        checked = self._extended(self.events[:1])
         for event in self.events[1:]:
             checked._check(event)
-            object.__setattr__(checked, "events", (*checked.events, event))
+            checked = checked._extended((*checked.events, event))
+
+    def _extended(self, events: tuple[ClockEvent, ...]) -> Clock:
+        """This clock with ``events``, already checked: no second replay of the history."""
+        clock = Clock.__new__(Clock)
+        for field in ("name", "limit", "calendar", "policy"):
+            object.__setattr__(clock, field, getattr(self, field))
+        object.__setattr__(clock, "events", events)
+        return clock
 
     # ------------------------------------------------------------------ commands
 
@@ -242,7 +247,7 @@ class Clock:
             LimitError: an extension in a different unit from the limit.
         """
         self._check(event)
-        return attrs.evolve(self, events=(*self.events, event))
+        return self._extended((*self.events, event))
 
     def pause(self, at: dt.datetime, reason: PauseReason | str, note: str = "") -> Clock:
         """Pause for ``reason``; a correction pause restarts the clock when it ends."""
@@ -635,12 +640,12 @@ class Clock:
                     run = False
                 if ticks and run:
                     counted += 1
-                    lines.append(f"  {counted:>4}  {_day_text(info)}")
+                    lines.append(f"  {counted:>4}  {info.describe()}")
                 elif ticks:
                     why = self._pause_at(trace, close)
-                    lines.append(f"     -  {_day_text(info)}  not counted: {why}")
+                    lines.append(f"     -  {info.describe()}  not counted: {why}")
                 else:
-                    lines.append(f"     -  {_day_text(info)}")
+                    lines.append(f"     -  {info.describe()}")
                 day += _DAY
         lines.append(f"due {status.due.astimezone(tz):%Y-%m-%d %a %H:%M} ({cal.hours.zone})")
         lines.append(_summary(status))
@@ -664,10 +669,6 @@ def _extensions(extensions: Sequence[Extended]) -> str:
     if not extensions:
         return ""
     return ", extended by " + " + ".join(str(e.extra) for e in extensions)
-
-
-def _day_text(info: DayInfo) -> str:
-    return info.describe()
 
 
 def _describe_event(event: ClockEvent) -> str:

@@ -179,7 +179,7 @@ class CalendarTables:
         close = calendar.closing_table()
         days = np.arange(self.n, dtype=np.int64)
         ends = np.array(
-            [_time_us(calendar.hours.shifts_on(wd)[-1].end) for wd in range(7)], dtype=np.int64
+            [_time_us(calendar.hours.closing_on(wd)) for wd in range(7)], dtype=np.int64
         )
         self.weekday_np = (self.ord0 + days - 1) % 7
         naive = (self.epoch0 + days) * US_PER_DAY + ends[self.weekday_np]

@@ -208,7 +208,7 @@ class ReferenceClock:
 
     def closing(self, day: dt.date) -> dt.datetime:
         """The closing instant of ``day``: the end of its weekday's last shift."""
-        end = self.calendar.hours.shifts_on(day.weekday())[-1].end
+        end = self.calendar.hours.closing_on(day.weekday())
         return dt.datetime.combine(day, end, tzinfo=self._tz())
 
     def receipt_day(self, received: dt.datetime) -> dt.date:
