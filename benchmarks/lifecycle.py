@@ -45,7 +45,6 @@ import inspect
 import io
 import json
 import os
-import platform
 import pstats
 import shutil
 import sqlite3
@@ -57,7 +56,6 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -84,6 +82,7 @@ from hallflow.model import (
 from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store import SQLiteStore
 from hallflow.timeline import Limit
+from run import host, version_of
 
 HERE = Path(__file__).resolve().parent
 BPMN = HERE / "lifecycle.bpmn"
@@ -793,13 +792,6 @@ def variants(shared: Shared) -> list[Variant]:
     return out
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def source_revision() -> str:
     """The git commit of the measured hallflow, ``+dirty`` when ``src/`` has changes."""
     try:
@@ -823,31 +815,15 @@ def source_revision() -> str:
 
 
 def machine() -> dict[str, Any]:
-    """The CPU, core count, versions and the temporary directory's file system."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 0
+    """The host, versions and the temporary directory's file system."""
     tmp = tempfile.gettempdir()
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
+        **host(),
         "sqlite": sqlite3.sqlite_version,
-        "hallflow": _version("hallflow"),
+        "hallflow": version_of("hallflow"),
         "hallflow_revision": source_revision(),
-        "SpiffWorkflow": _version("SpiffWorkflow"),
-        "cryptography": _version("cryptography"),
+        "SpiffWorkflow": version_of("SpiffWorkflow"),
+        "cryptography": version_of("cryptography"),
         "tempdir": tmp,
         "tempdir_filesystem": filesystem(tmp),
     }

@@ -660,15 +660,16 @@ def evaluate_targets(rows: list[Row], memory: dict[str, int], cfg: Config) -> li
 # --------------------------------------------------------------------------- report
 
 
-def _version(dist: str) -> str:
+def version_of(dist: str) -> str:
+    """The installed version of a distribution, or "not installed"."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "not installed"
 
 
-def machine() -> dict[str, Any]:
-    """The CPU, core count and library versions of this run."""
+def host() -> dict[str, Any]:
+    """The CPU, core counts, platform and Python of this run (shared by every benchmark)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -687,10 +688,17 @@ def machine() -> dict[str, Any]:
         "usable_cores": usable,
         "platform": platform.platform(),
         "python": platform.python_version(),
+    }
+
+
+def machine() -> dict[str, Any]:
+    """The host and the library versions of this run."""
+    return {
+        **host(),
         "numpy": np.__version__,
-        "pandas": _version("pandas"),
-        "holidays": _version("holidays"),
-        "chinesecalendar": _version("chinesecalendar"),
+        "pandas": version_of("pandas"),
+        "holidays": version_of("holidays"),
+        "chinesecalendar": version_of("chinesecalendar"),
     }
 
 
