@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -774,6 +775,116 @@ def test_sqlite_waits_for_a_writer_then_gives_up(tmp_path: Path) -> None:
             blocker.execute("ROLLBACK")
             blocker.close()
         assert store.append("c", 0, [ev()], mkrow("c", 1)) == 1
+
+
+# --- SQLite group commit --------------------------------------------------------------------
+
+
+def _queued_appends(
+    store: SQLiteStore, requests: list[tuple[str, int, str | None]]
+) -> tuple[list[object], list[int]]:
+    """Run ``requests`` (case, expected version, key) from one thread each while another
+    connection holds the write lock, so that they queue up; return each outcome and the
+    size of every batch the store wrote."""
+    sizes: list[int] = []
+    write_batch = store._write_batch
+
+    def spy(conn: sqlite3.Connection, batch: list[Any]) -> None:
+        sizes.append(len(batch))
+        write_batch(conn, batch)
+
+    store._write_batch = spy  # type: ignore[method-assign]
+    outcomes: list[object] = [None] * len(requests)
+
+    def attempt(i: int) -> None:
+        case_id, expected, key = requests[i]
+        try:
+            outcomes[i] = store.append(
+                case_id,
+                expected,
+                [ev(actor=f"clerk-{i}", payload={"i": i})],
+                mkrow(case_id, expected + 1),
+                idempotency_key=key,
+            )
+        except StoreError as exc:
+            outcomes[i] = exc
+
+    blocker = sqlite3.connect(store._path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    pool = [threading.Thread(target=attempt, args=(i,)) for i in range(len(requests))]
+    try:
+        for t in pool:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(store._queue) < len(requests) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(store._queue) == len(requests)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    for t in pool:
+        t.join()
+    return outcomes, sizes
+
+
+def test_sqlite_commits_queued_appends_together(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "g.db", timeout=10) as store:
+        n = 12
+        outcomes, sizes = _queued_appends(store, [(f"g-{i}", 0, None) for i in range(n)])
+        assert outcomes == [1] * n
+        # The first in line waited for the lock alone; everyone behind it went in one batch.
+        assert sorted(sizes) == [1, n - 1]
+        for i in range(n):
+            assert [e.payload for e in store.load(f"g-{i}")] == [{"i": i}]
+            assert store.row(f"g-{i}") == mkrow(f"g-{i}", 1)
+
+
+def test_sqlite_a_refused_append_refuses_only_its_caller(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "g.db", timeout=10) as store:
+        store.append("old", 0, [ev()], mkrow("old", 1), idempotency_key="k")
+        requests: list[tuple[str, int, str | None]] = [
+            ("a", 0, None),
+            ("old", 0, None),  # stale version
+            ("b", 0, None),
+            ("old", 0, "k"),  # key reused for another request
+            ("a", 1, None),  # builds on the first, written earlier in the same batch
+            ("a", 1, None),  # the same version again: too late
+        ]
+        outcomes, sizes = _queued_appends(store, requests)
+        assert sum(sizes) == len(requests) and max(sizes) > 1
+        assert outcomes[0] == 1 and outcomes[2] == 1 and outcomes[4] == 2
+        assert isinstance(outcomes[1], ConcurrencyError) and outcomes[1].actual == 1
+        assert isinstance(outcomes[3], IdempotencyError)
+        assert isinstance(outcomes[5], ConcurrencyError) and outcomes[5].actual == 2
+        assert [e.actor for e in store.load("a")] == ["clerk-0", "clerk-4"]
+        assert len(store.load("old")) == 1 and store.version("b") == 1
+
+
+def test_sqlite_a_failing_write_fails_only_its_own_append(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SQLiteStore(tmp_path / "g.db", timeout=10) as store:
+        apply = store._apply
+
+        def flaky(conn: sqlite3.Connection, request: Any) -> Any:
+            if request.case_id == "bad":
+                raise sqlite3.OperationalError("disk I/O error (simulated)")
+            return apply(conn, request)
+
+        monkeypatch.setattr(store, "_apply", flaky)
+        requests: list[tuple[str, int, str | None]] = [
+            ("x", 0, None),
+            ("y", 0, None),
+            ("bad", 0, None),
+            ("z", 0, None),
+        ]
+        outcomes, sizes = _queued_appends(store, requests)
+        assert max(sizes) > 1
+        assert outcomes[0] == outcomes[1] == outcomes[3] == 1
+        assert isinstance(outcomes[2], StoreError)
+        assert "disk I/O error (simulated)" in str(outcomes[2])
+        assert [store.version(c) for c in ("x", "y", "bad", "z")] == [1, 1, 0, 1]
+        assert store._queue == deque()
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -137,6 +138,11 @@ class Hall:
         plugins: the plugin manager whose hooks decide locality rules (acceptance checks,
             extension rules, deemed approval, silence, seal holders, fees, escalation);
             the national defaults when omitted.
+
+    One Hall may serve many threads (one per clerk or request): its case cache is guarded,
+    commands on different cases run side by side, two commands on one case are settled by
+    the store's version check, and with :class:`~hallflow.store.SQLiteStore` the appends of
+    concurrent commands are committed together (group commit).
     """
 
     def __init__(
@@ -168,6 +174,7 @@ class Hall:
         ]
         self._cache: OrderedDict[str, Case] = OrderedDict()
         self._rows: dict[str, CaseRow] = {}
+        self._cache_lock = threading.Lock()
 
     _CACHE_SIZE = 4096
 
@@ -181,16 +188,19 @@ class Hall:
         """
         cached = self._cache.get(case_id)
         if cached is not None and cached.version == self.store.version(case_id):
-            self._cache.move_to_end(case_id)
+            with self._cache_lock:
+                if case_id in self._cache:
+                    self._cache.move_to_end(case_id)
             return cached
         return self._remember(fold(self.store.load(case_id)))
 
     def _remember(self, case: Case) -> Case:
-        self._cache[case.case_id] = case
-        self._cache.move_to_end(case.case_id)
-        while len(self._cache) > self._CACHE_SIZE:
-            dropped, _ = self._cache.popitem(last=False)
-            self._rows.pop(dropped, None)
+        with self._cache_lock:
+            self._cache[case.case_id] = case
+            self._cache.move_to_end(case.case_id)
+            while len(self._cache) > self._CACHE_SIZE:
+                dropped, _ = self._cache.popitem(last=False)
+                self._rows.pop(dropped, None)
         return case
 
     def find(

@@ -13,6 +13,12 @@ Durability and concurrency, in brief (``docs/store.md`` has the long form):
   writers (threads or processes) therefore never both pass the version check.
 * Each thread gets its own connection (made on first use), so threads read in parallel and
   wait for one another only to write; a writer waits up to ``timeout`` seconds for the lock.
+* Group commit: appends that arrive from several threads while one is being written are
+  written together, in one transaction with one sync, by whichever of them reaches the head
+  of the queue (the way LevelDB batches writers). Each append is still checked on its own,
+  in arrival order, and each caller returns only once its own events are committed; a
+  refused append (wrong version, reused key) refuses only that caller. A lone caller's
+  append is a batch of one.
 * The schema version lives in ``PRAGMA user_version``; opening a file written by an older
   hallflow migrates it, in one transaction, one step per version.
 """
@@ -21,10 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -40,6 +48,7 @@ from hallflow.store.base import (
     CaseRow,
     Clock,
     NewEvent,
+    PreparedAppend,
     StoredEvent,
     bound_text,
     decode_instant,
@@ -148,6 +157,8 @@ class SQLiteStore:
         self._registry_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
+        self._queue: deque[_Pending] = deque()
+        self._queue_ready = threading.Condition()
         self._connection()
 
     @property
@@ -164,72 +175,142 @@ class SQLiteStore:
         *,
         idempotency_key: str | None = None,
     ) -> int:
-        """Append events to a case and replace its row, in one ``BEGIN IMMEDIATE`` transaction.
+        """Append events to a case and replace its row, atomically and durably.
 
-        See :meth:`hallflow.store.base.EventStore.append`.
+        The append is committed in a ``BEGIN IMMEDIATE`` transaction, possibly together with
+        appends that other threads made at the same moment (group commit; each is checked on
+        its own). It returns once its events are committed. See
+        :meth:`hallflow.store.base.EventStore.append`.
         """
         request = prepare_append(case_id, expected_version, events, row, idempotency_key)
         conn = self._connection()
-        with self._guard(), self._write(conn):
-            key = request.idempotency_key
-            if key is not None:
-                seen = conn.execute(
-                    "SELECT request_hash, version FROM idempotency WHERE case_id = ? AND key = ?",
-                    (case_id, key),
-                ).fetchone()
-                if seen is not None:
-                    if seen[0] != request.request_hash:
-                        raise IdempotencyError(case_id, key)
-                    return int(seen[1])
-            found = conn.execute(
-                "SELECT version FROM cases WHERE case_id = ?", (case_id,)
+        mine = _Pending(request)
+        batch: list[_Pending] = []
+        with self._queue_ready:
+            self._queue.append(mine)
+            try:
+                while mine.outcome is None and self._queue[0] is not mine:
+                    self._queue_ready.wait()
+            except BaseException:  # interrupted while waiting: leave the queue unless taken
+                if not mine.taken:
+                    self._queue.remove(mine)
+                    self._queue_ready.notify_all()
+                raise
+            if mine.outcome is None:  # at the head: write what is queued, mine first
+                batch = list(itertools.islice(self._queue, self._MAX_BATCH))
+                for pending in batch:
+                    pending.taken = True
+        if batch:
+            try:
+                self._write_batch(conn, batch)
+            finally:
+                with self._queue_ready:
+                    for pending in batch:
+                        if pending.outcome is None:  # the leader was interrupted
+                            pending.outcome = StoreError(
+                                f"SQLite store {self._path!r}: the write was interrupted"
+                            )
+                        self._queue.popleft()
+                    self._queue_ready.notify_all()
+        outcome = mine.outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None
+        return outcome
+
+    _MAX_BATCH = 512
+    """The most appends committed in one transaction."""
+
+    def _write_batch(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
+        """Commit ``batch`` in one transaction and set each append's outcome.
+
+        A refused append (version, key) writes nothing and leaves the others to commit. If
+        SQLite itself fails, the transaction rolls back and, for a batch of several, each
+        append is retried in a transaction of its own, so that an error reaches only the
+        append that caused it.
+        """
+        try:
+            with self._guard(), self._write(conn):
+                outcomes = [self._apply(conn, pending.request) for pending in batch]
+        except StoreError as exc:
+            if len(batch) == 1:
+                batch[0].outcome = exc
+                return
+            for pending in batch:
+                try:
+                    with self._guard(), self._write(conn):
+                        pending.outcome = self._apply(conn, pending.request)
+                except StoreError as alone:
+                    pending.outcome = alone
+            return
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            pending.outcome = outcome
+
+    def _apply(
+        self, conn: sqlite3.Connection, request: PreparedAppend
+    ) -> int | ConcurrencyError | IdempotencyError:
+        """Check and write one append inside the open transaction.
+
+        Returns the new version, or the refusal; a refused append has written nothing.
+        """
+        case_id = request.case_id
+        key = request.idempotency_key
+        if key is not None:
+            seen = conn.execute(
+                "SELECT request_hash, version FROM idempotency WHERE case_id = ? AND key = ?",
+                (case_id, key),
             ).fetchone()
-            actual = 0 if found is None else int(found[0])
-            if actual != expected_version:
-                raise ConcurrencyError(case_id, expected_version, actual)
-            recorded_at = encode_instant(read_clock(self._clock))[0]
-            conn.executemany(
-                "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, payload, "
-                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        case_id,
-                        expected_version + n,
-                        e.kind,
-                        e.actor,
-                        e.at_utc,
-                        e.at_tz,
-                        e.payload_json,
-                        recorded_at,
-                    )
-                    for n, e in enumerate(request.events, start=1)
-                ],
-            )
-            r = request.row
-            conn.execute(
-                f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (case_id) DO UPDATE SET matter = excluded.matter, "
-                'applicant = excluded.applicant, "window" = excluded."window", '
-                "state = excluded.state, due_utc = excluded.due_utc, "
-                "due_tz = excluded.due_tz, version = excluded.version",
+            if seen is not None:
+                if seen[0] != request.request_hash:
+                    return IdempotencyError(case_id, key)
+                return int(seen[1])
+        expected_version = request.expected_version
+        found = conn.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        actual = 0 if found is None else int(found[0])
+        if actual != expected_version:
+            return ConcurrencyError(case_id, expected_version, actual)
+        recorded_at = encode_instant(read_clock(self._clock))[0]
+        conn.executemany(
+            "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, payload, "
+            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
                     case_id,
-                    r.matter,
-                    r.applicant,
-                    r.window,
-                    r.state,
-                    request.due_utc,
-                    request.due_tz,
-                    request.new_version,
-                ),
-            )
-            if key is not None:
-                conn.execute(
-                    "INSERT INTO idempotency (case_id, key, request_hash, version) "
-                    "VALUES (?, ?, ?, ?)",
-                    (case_id, key, request.request_hash, request.new_version),
+                    expected_version + n,
+                    e.kind,
+                    e.actor,
+                    e.at_utc,
+                    e.at_tz,
+                    e.payload_json,
+                    recorded_at,
                 )
-            return request.new_version
+                for n, e in enumerate(request.events, start=1)
+            ],
+        )
+        r = request.row
+        conn.execute(
+            f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (case_id) DO UPDATE SET matter = excluded.matter, "
+            'applicant = excluded.applicant, "window" = excluded."window", '
+            "state = excluded.state, due_utc = excluded.due_utc, "
+            "due_tz = excluded.due_tz, version = excluded.version",
+            (
+                case_id,
+                r.matter,
+                r.applicant,
+                r.window,
+                r.state,
+                request.due_utc,
+                request.due_tz,
+                request.new_version,
+            ),
+        )
+        if key is not None:
+            conn.execute(
+                "INSERT INTO idempotency (case_id, key, request_hash, version) VALUES (?, ?, ?, ?)",
+                (case_id, key, request.request_hash, request.new_version),
+            )
+        return request.new_version
 
     def load(self, case_id: str) -> list[StoredEvent]:
         """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""
@@ -422,6 +503,17 @@ class SQLiteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+
+class _Pending:
+    """One append waiting in the group-commit queue, and, once written, its outcome."""
+
+    __slots__ = ("outcome", "request", "taken")
+
+    def __init__(self, request: PreparedAppend) -> None:
+        self.request = request
+        self.taken = False  # a leader is writing it
+        self.outcome: int | BaseException | None = None
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
