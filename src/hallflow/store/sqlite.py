@@ -32,6 +32,11 @@ import json
 import os
 import sqlite3
 import threading
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: SQLite's own lock and busy wait only
+    fcntl = None  # type: ignore[assignment]
 from collections import deque
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -108,6 +113,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this hallflow writes (``PRAGMA user_version``)."""
 
+LOCK_SUFFIX = "-writer.lock"
+"""The file beside the database whose ``flock`` hallflow's writers queue on (POSIX only)."""
+
 _ROW_COLUMNS = 'case_id, matter, applicant, "window", state, due_utc, due_tz, version'
 
 
@@ -158,8 +166,15 @@ class SQLiteStore:
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         self._queue: deque[_Pending] = deque()
-        self._queue_ready = threading.Condition()
+        self._queue_lock = threading.Lock()
+        self._lock_fd: int | None = None
         self._connection()
+        if fcntl is not None:
+            # Writers in other processes wait on this lock in the kernel, which wakes them
+            # the moment it is free; SQLite's own busy wait would sleep for milliseconds.
+            # Without it (a read-only directory) SQLite's lock still keeps writes safe.
+            with contextlib.suppress(OSError):
+                self._lock_fd = os.open(self._path + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o644)
 
     @property
     def path(self) -> str:
@@ -185,33 +200,24 @@ class SQLiteStore:
         request = prepare_append(case_id, expected_version, events, row, idempotency_key)
         conn = self._connection()
         mine = _Pending(request)
-        batch: list[_Pending] = []
-        with self._queue_ready:
+        with self._queue_lock:
             self._queue.append(mine)
+            mine.leading = len(self._queue) == 1
+        if not mine.leading:
             try:
-                while mine.outcome is None and self._queue[0] is not mine:
-                    self._queue_ready.wait()
-            except BaseException:  # interrupted while waiting: leave the queue unless taken
-                if not mine.taken:
-                    self._queue.remove(mine)
-                    self._queue_ready.notify_all()
+                mine.wake.acquire()  # released once: written by a leader, or made the leader
+            except BaseException:  # interrupted while waiting
+                self._leave(mine)
                 raise
-            if mine.outcome is None:  # at the head: write what is queued, mine first
+        if mine.outcome is None:  # the leader: write what is queued, mine first
+            with self._queue_lock:
                 batch = list(itertools.islice(self._queue, self._MAX_BATCH))
                 for pending in batch:
                     pending.taken = True
-        if batch:
             try:
                 self._write_batch(conn, batch)
             finally:
-                with self._queue_ready:
-                    for pending in batch:
-                        if pending.outcome is None:  # the leader was interrupted
-                            pending.outcome = StoreError(
-                                f"SQLite store {self._path!r}: the write was interrupted"
-                            )
-                        self._queue.popleft()
-                    self._queue_ready.notify_all()
+                self._finish(batch)
         outcome = mine.outcome
         if isinstance(outcome, BaseException):
             raise outcome
@@ -221,6 +227,43 @@ class SQLiteStore:
     _MAX_BATCH = 512
     """The most appends committed in one transaction."""
 
+    def _finish(self, batch: list[_Pending]) -> None:
+        """After the leader's write: leave the queue, wake the batch and the next leader.
+
+        Each waiter is woken once, by its own lock, so a batch wakes only the threads it
+        concerns (a shared condition would wake every waiter on every commit).
+        """
+        with self._queue_lock:
+            for pending in batch:
+                if pending.outcome is None:  # the leader was interrupted mid-write
+                    pending.outcome = StoreError(
+                        f"SQLite store {self._path!r}: the write was interrupted"
+                    )
+                self._queue.popleft()
+            following = self._queue[0] if self._queue else None
+            if following is not None:
+                following.leading = True
+        for pending in batch[1:]:
+            pending.wake.release()
+        if following is not None:
+            following.wake.release()
+
+    def _leave(self, pending: _Pending) -> None:
+        """Take an interrupted waiter out of the queue (unless a leader has taken its append).
+
+        If the lead had just been handed to it, it passes to the next in line.
+        """
+        following = None
+        with self._queue_lock:
+            if pending.taken:
+                return  # being written; the outcome goes unreported
+            self._queue.remove(pending)
+            if pending.leading and self._queue:
+                following = self._queue[0]
+                following.leading = True
+        if following is not None:
+            following.wake.release()
+
     def _write_batch(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
         """Commit ``batch`` in one transaction and set each append's outcome.
 
@@ -229,22 +272,29 @@ class SQLiteStore:
         append is retried in a transaction of its own, so that an error reaches only the
         append that caused it.
         """
+        lock_fd = self._lock_fd
+        if lock_fd is not None:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
         try:
-            with self._guard(), self._write(conn):
-                outcomes = [self._apply(conn, pending.request) for pending in batch]
-        except StoreError as exc:
-            if len(batch) == 1:
-                batch[0].outcome = exc
+            try:
+                with self._guard(), self._write(conn):
+                    outcomes = [self._apply(conn, pending.request) for pending in batch]
+            except StoreError as exc:
+                if len(batch) == 1:
+                    batch[0].outcome = exc
+                    return
+                for pending in batch:
+                    try:
+                        with self._guard(), self._write(conn):
+                            pending.outcome = self._apply(conn, pending.request)
+                    except StoreError as alone:
+                        pending.outcome = alone
                 return
-            for pending in batch:
-                try:
-                    with self._guard(), self._write(conn):
-                        pending.outcome = self._apply(conn, pending.request)
-                except StoreError as alone:
-                    pending.outcome = alone
-            return
-        for pending, outcome in zip(batch, outcomes, strict=True):
-            pending.outcome = outcome
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                pending.outcome = outcome
+        finally:
+            if lock_fd is not None:
+                fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
     def _apply(
         self, conn: sqlite3.Connection, request: PreparedAppend
@@ -418,9 +468,12 @@ class SQLiteStore:
         with self._registry_lock:
             self._closed = True
             connections, self._connections = self._connections, []
+            lock_fd, self._lock_fd = self._lock_fd, None
         for conn in connections:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+        if lock_fd is not None:
+            os.close(lock_fd)
 
     def __enter__(self) -> Self:
         """Return the store."""
@@ -508,12 +561,15 @@ class SQLiteStore:
 class _Pending:
     """One append waiting in the group-commit queue, and, once written, its outcome."""
 
-    __slots__ = ("outcome", "request", "taken")
+    __slots__ = ("leading", "outcome", "request", "taken", "wake")
 
     def __init__(self, request: PreparedAppend) -> None:
         self.request = request
         self.taken = False  # a leader is writing it
+        self.leading = False  # at the head of the queue: it writes the next batch
         self.outcome: int | BaseException | None = None
+        self.wake = threading.Lock()  # held until the append is written or must lead
+        self.wake.acquire()
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
