@@ -49,7 +49,8 @@ from hallflow.errors import (
     StoreError,
 )
 from hallflow.store import CaseRow, EventStore, MemoryStore, NewEvent, SQLiteStore
-from hallflow.store.sqlite import SCHEMA_VERSION
+from hallflow.store._shared import SYNC_LOCK_SUFFIX, WRITE_LOCK_SUFFIX
+from hallflow.store.sqlite import DURABILITIES, SCHEMA_VERSION
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=SH)
@@ -724,9 +725,13 @@ TestSQLiteStoreModel.settings = settings(_model_settings, max_examples=25)
 def test_sqlite_file_settings(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with SQLiteStore(path) as store:
+        assert store.durability == "full"
         conn = store._connection()
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        # "full" commits with NORMAL and syncs the log itself, shared between writers.
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+        assert Path(str(path) + WRITE_LOCK_SUFFIX).exists()
+        assert Path(str(path) + SYNC_LOCK_SUFFIX).exists()
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert {"events", "cases", "idempotency", "cases_applicant", "cases_due"} <= tables
@@ -885,6 +890,102 @@ def test_sqlite_a_failing_write_fails_only_its_own_append(
         assert "disk I/O error (simulated)" in str(outcomes[2])
         assert [store.version(c) for c in ("x", "y", "bad", "z")] == [1, 1, 0, 1]
         assert store._queue == deque()
+
+
+# --- SQLite durability ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("durability", "synchronous"), [("strict", 2), ("normal", 1)])
+def test_sqlite_other_durabilities_leave_syncing_to_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durability: str, synchronous: int
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    with SQLiteStore(tmp_path / "s.db", durability=durability) as store:
+        assert store.durability == durability
+        conn = store._connection()
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == synchronous
+        store.append("c", 0, [ev()], mkrow("c", 1))
+    assert synced == []
+
+
+def test_sqlite_refuses_an_unknown_durability(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"'fast'.*'full', 'strict', 'normal'"):
+        SQLiteStore(tmp_path / "s.db", durability="fast")
+    assert DURABILITIES == ("full", "strict", "normal")
+
+
+def test_sqlite_answers_only_after_a_sync_that_began_after_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An acknowledged append is on disk: some sync of the log started after its
+    transaction committed and ended before the call returned. Slow syncs let the threads'
+    commits pile up, so that one sync covers several of them."""
+    log: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        with lock:
+            n = str(sum(1 for kind, _ in log if kind == "sync-start"))
+            log.append(("sync-start", n))
+        time.sleep(0.02)
+        real_fsync(fd)
+        with lock:
+            log.append(("sync-end", n))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with SQLiteStore(tmp_path / "d.db") as store:
+        write_batch = store._write_batch
+
+        def spy(conn: sqlite3.Connection, batch: list[Any]) -> None:
+            write_batch(conn, batch)
+            with lock:
+                log.extend(("commit", p.request.case_id) for p in batch)
+
+        monkeypatch.setattr(store, "_write_batch", spy)
+        threads, each = 6, 4
+        barrier = threading.Barrier(threads)
+
+        def clerk(i: int) -> None:
+            barrier.wait()
+            for n in range(each):
+                case_id = f"d-{i}-{n}"
+                store.append(case_id, 0, [ev()], mkrow(case_id, 1))
+                with lock:
+                    log.append(("return", case_id))
+
+        pool = [threading.Thread(target=clerk, args=(i,)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+    appends = threads * each
+    starts = [i for i, (kind, _) in enumerate(log) if kind == "sync-start"]
+    ends = {n: i for i, (kind, n) in enumerate(log) if kind == "sync-end"}
+    for case_id in (f"d-{i}-{n}" for i in range(threads) for n in range(each)):
+        committed = log.index(("commit", case_id))
+        returned = log.index(("return", case_id))
+        assert any(committed < start and ends[log[start][1]] < returned for start in starts), (
+            case_id
+        )
+    assert 0 < len(starts) < appends  # shared: fewer syncs than appends
+
+
+def test_sqlite_a_failed_sync_fails_the_appends_it_was_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with SQLiteStore(tmp_path / "f.db") as store:
+        monkeypatch.setattr(os, "fsync", broken)
+        with pytest.raises(StoreError, match=r"case c was committed but syncing the log failed"):
+            store.append("c", 0, [ev()], mkrow("c", 1))
+        monkeypatch.undo()
+        # The store goes on; the next append syncs the log, the earlier commit with it.
+        assert store.version("c") == 1
+        assert store.append("c", 1, [ev("y")], mkrow("c", 2)) == 2
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:

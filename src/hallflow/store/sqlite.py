@@ -5,14 +5,21 @@ Durability and concurrency, in brief (``docs/store.md`` has the long form):
 * The database runs in WAL mode: readers never block the writer, nor the writer readers, and
   a process killed mid-write leaves at most an uncommitted tail in the WAL, which SQLite
   discards when the file is next opened.
-* ``synchronous=FULL``: every commit waits until the WAL is synced to disk. With ``NORMAL``,
-  WAL mode is still safe against corruption, but the last commits before a power cut or an
-  OS crash may be lost; an acknowledged case must not be, so hallflow pays one sync per append.
+* ``durability="full"`` (the default): an append returns only once the WAL holding it is
+  synced to disk, so an acknowledged case survives a power cut. SQLite commits with
+  ``synchronous=NORMAL`` and hallflow syncs the log itself, after the write lock is released,
+  sharing each sync among every writer — thread or process — that committed before it began
+  (:mod:`hallflow.store._shared`). A committed append is thus visible to readers up to one
+  sync before it is durable (as in InnoDB); ``durability="strict"`` closes that window with
+  SQLite's ``synchronous=FULL`` (one sync per transaction, inside the lock), and ``"normal"``
+  leaves syncing to SQLite's checkpoints (the last appends before a power cut may be lost).
 * Each append is one ``BEGIN IMMEDIATE`` transaction: it takes the write lock first, then
   checks the idempotency key and the case version, then writes events, row and key. Two
   writers (threads or processes) therefore never both pass the version check.
 * Each thread gets its own connection (made on first use), so threads read in parallel and
   wait for one another only to write; a writer waits up to ``timeout`` seconds for the lock.
+  hallflow writers in different processes queue on a ``flock`` beside the database, which
+  the kernel hands over at once (SQLite's busy handler sleeps in whole milliseconds).
 * Group commit: appends that arrive from several threads while one is being written are
   written together, in one transaction with one sync, by whichever of them reaches the head
   of the queue (the way LevelDB batches writers). Each append is still checked on its own,
@@ -32,11 +39,6 @@ import json
 import os
 import sqlite3
 import threading
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: SQLite's own lock and busy wait only
-    fcntl = None  # type: ignore[assignment]
 from collections import deque
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -49,6 +51,7 @@ from hallflow.errors import (
     SchemaVersionError,
     StoreError,
 )
+from hallflow.store._shared import SharedLog
 from hallflow.store.base import (
     CaseRow,
     Clock,
@@ -113,8 +116,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this hallflow writes (``PRAGMA user_version``)."""
 
-LOCK_SUFFIX = "-writer.lock"
-"""The file beside the database whose ``flock`` hallflow's writers queue on (POSIX only)."""
+DURABILITIES = ("full", "strict", "normal")
+"""The ``durability`` settings of :class:`SQLiteStore`."""
 
 _ROW_COLUMNS = 'case_id, matter, applicant, "window", state, due_utc, due_tz, version'
 
@@ -131,10 +134,14 @@ class SQLiteStore:
         timeout: how long, in seconds, a call waits for another writer's lock before failing
             with :class:`~hallflow.errors.StoreError`.
         clock: returns the current aware instant, for ``recorded_at`` (default: UTC now).
-        durability: ``"full"`` (default) syncs the log on every append, so an acknowledged
-            case survives a power cut; ``"normal"`` syncs only at checkpoints — still safe
-            against a killed process and never corrupt, but the last appends before a power
-            cut or OS crash may roll back. Choose ``"normal"`` only where that is acceptable.
+        durability: ``"full"`` (default): an append returns only after the log holding it
+            is synced, so an acknowledged case survives a power cut; syncs are shared
+            between concurrent writers, and another reader may see an append up to one
+            sync before it is on disk. ``"strict"``: the same, and no reader sees an append
+            before it is on disk (SQLite's ``synchronous=FULL``: one sync per
+            transaction). ``"normal"``: syncs only at checkpoints — still safe against a
+            killed process and never corrupt, but the last appends before a power cut or
+            OS crash may roll back. Choose ``"normal"`` only where that is acceptable.
 
     Raises:
         StoreError: the file cannot be opened as a hallflow store.
@@ -155,9 +162,19 @@ class SQLiteStore:
                 f"SQLiteStore needs a file path, not {self._path!r} (each thread would get "
                 f"its own private database); use MemoryStore for an in-memory store"
             )
-        if durability not in ("full", "normal"):
-            raise StoreError(f"durability={durability!r} must be 'full' or 'normal'")
-        self._synchronous = durability.upper()
+        if durability not in DURABILITIES:
+            raise StoreError(
+                f"durability={durability!r} must be one of {', '.join(map(repr, DURABILITIES))}"
+            )
+        self._durability = durability
+        self._shared = SharedLog.open(self._path)
+        # "full" with a shared log: SQLite commits without syncing, hallflow syncs (shared).
+        self._shared_sync = durability == "full" and self._shared is not None
+        self._synchronous = (
+            "FULL"
+            if durability == "strict" or (durability == "full" and not self._shared_sync)
+            else "NORMAL"
+        )
         self._timeout = timeout
         self._clock = clock or utc_now
         self._pid = os.getpid()
@@ -167,14 +184,30 @@ class SQLiteStore:
         self._closed = False
         self._queue: deque[_Pending] = deque()
         self._queue_lock = threading.Lock()
-        self._lock_fd: int | None = None
-        self._connection()
-        if fcntl is not None:
-            # Writers in other processes wait on this lock in the kernel, which wakes them
-            # the moment it is free; SQLite's own busy wait would sleep for milliseconds.
-            # Without it (a read-only directory) SQLite's lock still keeps writes safe.
-            with contextlib.suppress(OSError):
-                self._lock_fd = os.open(self._path + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if self._shared is not None:  # one process at a time sets WAL mode and migrates
+                self._shared.lock()
+            try:
+                first = self._connection()
+            finally:
+                if self._shared is not None:
+                    self._shared.unlock()
+        except BaseException:
+            if self._shared is not None:
+                self._shared.close()
+            raise
+        if self._shared_sync:
+            assert self._shared is not None
+            if not self._shared.attach_log(self._path + "-wal"):  # fall back to SQLite's sync
+                self._shared_sync = False
+                self._synchronous = "FULL"
+                with self._guard():
+                    first.execute("PRAGMA synchronous = FULL")
+
+    @property
+    def durability(self) -> str:
+        """``"full"``, ``"strict"`` or ``"normal"`` (see the class)."""
+        return self._durability
 
     @property
     def path(self) -> str:
@@ -210,14 +243,7 @@ class SQLiteStore:
                 self._leave(mine)
                 raise
         if mine.outcome is None:  # the leader: write what is queued, mine first
-            with self._queue_lock:
-                batch = list(itertools.islice(self._queue, self._MAX_BATCH))
-                for pending in batch:
-                    pending.taken = True
-            try:
-                self._write_batch(conn, batch)
-            finally:
-                self._finish(batch)
+            self._lead(conn)
         outcome = mine.outcome
         if isinstance(outcome, BaseException):
             raise outcome
@@ -227,26 +253,64 @@ class SQLiteStore:
     _MAX_BATCH = 512
     """The most appends committed in one transaction."""
 
-    def _finish(self, batch: list[_Pending]) -> None:
-        """After the leader's write: leave the queue, wake the batch and the next leader.
+    def _lead(self, conn: sqlite3.Connection) -> None:
+        """Write the queued appends as one batch, hand the lead on, sync, wake the batch.
 
         Each waiter is woken once, by its own lock, so a batch wakes only the threads it
-        concerns (a shared condition would wake every waiter on every commit).
+        concerns. The next leader is woken as soon as this batch is committed, so that it
+        writes while this one syncs.
         """
-        with self._queue_lock:
-            for pending in batch:
-                if pending.outcome is None:  # the leader was interrupted mid-write
-                    pending.outcome = StoreError(
-                        f"SQLite store {self._path!r}: the write was interrupted"
-                    )
-                self._queue.popleft()
-            following = self._queue[0] if self._queue else None
+        shared = self._shared
+        if shared is not None:  # first wait for other processes' writers...
+            shared.lock()
+        seq = None
+        batch: list[_Pending] = []
+        following: _Pending | None = None
+        try:
+            try:
+                with self._queue_lock:  # ...so that what queued meanwhile goes in too
+                    batch = list(itertools.islice(self._queue, self._MAX_BATCH))
+                    for pending in batch:
+                        pending.taken = True
+                self._write_batch(conn, batch)
+                if self._shared_sync and any(isinstance(p.outcome, int) for p in batch):
+                    assert shared is not None
+                    seq = shared.committed()
+            finally:
+                try:
+                    with self._queue_lock:
+                        for pending in batch:
+                            if pending.outcome is None:  # the leader was interrupted
+                                pending.outcome = StoreError(
+                                    f"SQLite store {self._path!r}: the write was interrupted"
+                                )
+                            self._queue.popleft()
+                        following = self._queue[0] if self._queue else None
+                        if following is not None:
+                            following.leading = True
+                finally:
+                    if shared is not None:
+                        shared.unlock()
             if following is not None:
-                following.leading = True
-        for pending in batch[1:]:
-            pending.wake.release()
-        if following is not None:
-            following.wake.release()
+                following.wake.release()
+                following = None
+            if seq is not None:
+                assert shared is not None
+                try:
+                    shared.sync(seq)
+                except OSError as exc:
+                    for pending in batch:
+                        if isinstance(pending.outcome, int):
+                            pending.outcome = StoreError(
+                                f"SQLite store {self._path!r}: case {pending.request.case_id} "
+                                f"was committed but syncing the log failed ({exc}); it may "
+                                f"not survive a power cut"
+                            )
+        finally:
+            if following is not None:
+                following.wake.release()
+            for pending in batch[1:]:
+                pending.wake.release()
 
     def _leave(self, pending: _Pending) -> None:
         """Take an interrupted waiter out of the queue (unless a leader has taken its append).
@@ -272,29 +336,22 @@ class SQLiteStore:
         append is retried in a transaction of its own, so that an error reaches only the
         append that caused it.
         """
-        lock_fd = self._lock_fd
-        if lock_fd is not None:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
         try:
-            try:
-                with self._guard(), self._write(conn):
-                    outcomes = [self._apply(conn, pending.request) for pending in batch]
-            except StoreError as exc:
-                if len(batch) == 1:
-                    batch[0].outcome = exc
-                    return
-                for pending in batch:
-                    try:
-                        with self._guard(), self._write(conn):
-                            pending.outcome = self._apply(conn, pending.request)
-                    except StoreError as alone:
-                        pending.outcome = alone
+            with self._guard(), self._write(conn):
+                outcomes = [self._apply(conn, pending.request) for pending in batch]
+        except StoreError as exc:
+            if len(batch) == 1:
+                batch[0].outcome = exc
                 return
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                pending.outcome = outcome
-        finally:
-            if lock_fd is not None:
-                fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            for pending in batch:
+                try:
+                    with self._guard(), self._write(conn):
+                        pending.outcome = self._apply(conn, pending.request)
+                except StoreError as alone:
+                    pending.outcome = alone
+            return
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            pending.outcome = outcome
 
     def _apply(
         self, conn: sqlite3.Connection, request: PreparedAppend
@@ -468,12 +525,12 @@ class SQLiteStore:
         with self._registry_lock:
             self._closed = True
             connections, self._connections = self._connections, []
-            lock_fd, self._lock_fd = self._lock_fd, None
+            shared, self._shared = self._shared, None
         for conn in connections:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
-        if lock_fd is not None:
-            os.close(lock_fd)
+        if shared is not None:
+            shared.close()
 
     def __enter__(self) -> Self:
         """Return the store."""
