@@ -837,8 +837,9 @@ def test_sqlite_commits_queued_appends_together(tmp_path: Path) -> None:
         n = 12
         outcomes, sizes = _queued_appends(store, [(f"g-{i}", 0, None) for i in range(n)])
         assert outcomes == [1] * n
-        # The first in line waited for the lock alone; everyone behind it went in one batch.
-        assert sorted(sizes) == [1, n - 1]
+        # The first in line took what was queued when it got the lead, then waited for the
+        # lock; everyone who queued meanwhile went in one more batch.
+        assert sum(sizes) == n and 1 <= len(sizes) <= 2
         for i in range(n):
             assert [e.payload for e in store.load(f"g-{i}")] == [{"i": i}]
             assert store.row(f"g-{i}") == mkrow(f"g-{i}", 1)

@@ -372,46 +372,67 @@ class SQLiteStore:
                     return IdempotencyError(case_id, key)
                 return int(seen[1])
         expected_version = request.expected_version
-        found = conn.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        actual = 0 if found is None else int(found[0])
-        if actual != expected_version:
-            return ConcurrencyError(case_id, expected_version, actual)
-        recorded_at = encode_instant(read_clock(self._clock))[0]
-        conn.executemany(
-            "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, payload, "
-            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        r = request.row
+        # The row is written first, on condition of the version: one statement both checks
+        # and claims it (nothing is written when it finds another version).
+        if expected_version == 0:
+            claimed = conn.execute(
+                f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (case_id) DO NOTHING",
                 (
                     case_id,
-                    expected_version + n,
-                    e.kind,
-                    e.actor,
-                    e.at_utc,
-                    e.at_tz,
-                    e.payload_json,
-                    recorded_at,
-                )
-                for n, e in enumerate(request.events, start=1)
-            ],
-        )
-        r = request.row
-        conn.execute(
-            f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (case_id) DO UPDATE SET matter = excluded.matter, "
-            'applicant = excluded.applicant, "window" = excluded."window", '
-            "state = excluded.state, due_utc = excluded.due_utc, "
-            "due_tz = excluded.due_tz, version = excluded.version",
+                    r.matter,
+                    r.applicant,
+                    r.window,
+                    r.state,
+                    request.due_utc,
+                    request.due_tz,
+                    request.new_version,
+                ),
+            ).rowcount
+        else:
+            claimed = conn.execute(
+                'UPDATE cases SET matter = ?, applicant = ?, "window" = ?, state = ?, '
+                "due_utc = ?, due_tz = ?, version = ? WHERE case_id = ? AND version = ?",
+                (
+                    r.matter,
+                    r.applicant,
+                    r.window,
+                    r.state,
+                    request.due_utc,
+                    request.due_tz,
+                    request.new_version,
+                    case_id,
+                    expected_version,
+                ),
+            ).rowcount
+        if claimed != 1:
+            found = conn.execute(
+                "SELECT version FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+            return ConcurrencyError(case_id, expected_version, 0 if found is None else found[0])
+        recorded_at = encode_instant(read_clock(self._clock))[0]
+        rows = [
             (
                 case_id,
-                r.matter,
-                r.applicant,
-                r.window,
-                r.state,
-                request.due_utc,
-                request.due_tz,
-                request.new_version,
-            ),
+                expected_version + n,
+                e.kind,
+                e.actor,
+                e.at_utc,
+                e.at_tz,
+                e.payload_json,
+                recorded_at,
+            )
+            for n, e in enumerate(request.events, start=1)
+        ]
+        insert = (
+            "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, payload, "
+            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
+        if len(rows) == 1:
+            conn.execute(insert, rows[0])
+        else:
+            conn.executemany(insert, rows)
         if key is not None:
             conn.execute(
                 "INSERT INTO idempotency (case_id, key, request_hash, version) VALUES (?, ?, ?, ?)",
