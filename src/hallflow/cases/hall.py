@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec
 
 import attrs
 import pluggy
+import uuid6
 
 from hallflow.calendar.engine import WorkCalendar
 from hallflow.cases.case import Case, Opinion, StepProgress, fold, fold_more, limit_to
@@ -83,14 +83,17 @@ class HallSettings:
             notified within it counts as accepted from receipt (Licensing Law Art. 32).
         delivery: the time to deliver a decision (Licensing Law Art. 44: 10 working days).
         remedies: the remedies a denial must tell the applicant.
-        new_id: how new case identifiers are made.
+        new_id: how new case identifiers are made. The default is a time-ordered UUID
+            (version 7, RFC 9562) as 32 hex digits: identifiers sort by creation, and the
+            cases a hall opens together sit together in the store's indexes, so that
+            concurrent commands touch — and sync — fewer pages than random ids would.
     """
 
     clock_policy: ClockPolicy = attrs.field(factory=ClockPolicy)
     correction_notice: Limit = attrs.field(factory=lambda: Limit.working_days(5))
     delivery: Limit = attrs.field(factory=lambda: Limit.working_days(10))
     remedies: tuple[str, ...] = DEFAULT_REMEDIES
-    new_id: Callable[[], str] = attrs.field(default=lambda: uuid.uuid4().hex, eq=False)
+    new_id: Callable[[], str] = attrs.field(default=lambda: uuid6.uuid7().hex, eq=False)
 
 
 def _applicant_data(applicant: Applicant) -> dict[str, Any]:

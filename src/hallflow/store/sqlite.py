@@ -116,6 +116,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this hallflow writes (``PRAGMA user_version``)."""
 
+_ROW_UPDATABLE = ("matter", "applicant", '"window"', "state", "due_utc", "due_tz")
+"""The row's columns besides its key and version, in :data:`_ROW_COLUMNS` order."""
+
 DURABILITIES = ("full", "strict", "normal")
 """The ``durability`` settings of :class:`SQLiteStore`."""
 
@@ -373,44 +376,29 @@ class SQLiteStore:
                 return int(seen[1])
         expected_version = request.expected_version
         r = request.row
-        # The row is written first, on condition of the version: one statement both checks
-        # and claims it (nothing is written when it finds another version).
-        if expected_version == 0:
-            claimed = conn.execute(
-                f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (case_id) DO NOTHING",
-                (
-                    case_id,
-                    r.matter,
-                    r.applicant,
-                    r.window,
-                    r.state,
-                    request.due_utc,
-                    request.due_tz,
-                    request.new_version,
-                ),
-            ).rowcount
+        new = (r.matter, r.applicant, r.window, r.state, request.due_utc, request.due_tz)
+        found = conn.execute(
+            'SELECT version, matter, applicant, "window", state, due_utc, due_tz FROM cases '
+            "WHERE case_id = ?",
+            (case_id,),
+        ).fetchone()
+        actual = 0 if found is None else int(found[0])
+        if actual != expected_version:
+            return ConcurrencyError(case_id, expected_version, actual)
+        if found is None:
+            conn.execute(
+                f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (case_id, *new, request.new_version),
+            )
         else:
-            claimed = conn.execute(
-                'UPDATE cases SET matter = ?, applicant = ?, "window" = ?, state = ?, '
-                "due_utc = ?, due_tz = ?, version = ? WHERE case_id = ? AND version = ?",
-                (
-                    r.matter,
-                    r.applicant,
-                    r.window,
-                    r.state,
-                    request.due_utc,
-                    request.due_tz,
-                    request.new_version,
-                    case_id,
-                    expected_version,
-                ),
-            ).rowcount
-        if claimed != 1:
-            found = conn.execute(
-                "SELECT version FROM cases WHERE case_id = ?", (case_id,)
-            ).fetchone()
-            return ConcurrencyError(case_id, expected_version, 0 if found is None else found[0])
+            # Only the columns that change: SQLite rewrites the index entries of every
+            # column an UPDATE assigns, changed or not, and each is a page to sync.
+            changed = [n for n in range(len(new)) if new[n] != found[n + 1]]
+            assignments = "".join(f", {_ROW_UPDATABLE[n]} = ?" for n in changed)
+            conn.execute(
+                f"UPDATE cases SET version = ?{assignments} WHERE case_id = ?",
+                (request.new_version, *(new[n] for n in changed), case_id),
+            )
         recorded_at = encode_instant(read_clock(self._clock))[0]
         rows = [
             (
