@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import math
+from decimal import Decimal
+from typing import Any, TypeAlias
 
 import attrs
 from hypothesis import strategies as st
@@ -38,8 +40,11 @@ __all__ = [
     "hall_hours",
     "instants_after",
     "instants_in",
+    "json_texts",
     "offsets",
     "overlays",
+    "sealable_documents",
+    "unsealable_documents",
     "weekmasks",
     "working_minutes",
 ]
@@ -580,3 +585,158 @@ def organisations(draw: st.DrawFn) -> Organisation:
     return Organisation(
         tuple(windows), tuple(people), tuple(authorities), tuple(leaves), tuple(posts)
     )
+
+
+# --- documents to seal (canonical bytes: the fast path against the reference) ---
+
+_UTF8_TEXT = st.characters(codec="utf-8")
+
+_TRICKY_CHARS = (
+    [chr(c) for c in range(0x20)]  # control characters: the short and the \u00xx escapes
+    + ['"', "\\", "/", "\x7f", "\x80", "\xa0", "\u2028", "\u2029"]  # the last four: literal
+    + ["a", "A", "é", "中", "国", "\ud7ff"]
+    + ["\ue000", "\uf8ff", "\ufb33", "\ufeff", "\uff08", "\uff1a", "\ufffd", "\uffff"]
+    + ["\U00010000", "\U0001d11e", "\U0001f600", "\U00020000", "\U0010ffff"]  # beyond U+FFFF
+)
+"""Characters where JSON escaping or UTF-16 member order is easy to get wrong."""
+
+
+def json_texts(max_size: int = 10) -> st.SearchStrategy[str]:
+    """Valid Unicode text (never a lone surrogate), rich in characters that are hard on JSON.
+
+    Control characters, quotes and backslashes (which JSON escapes), DEL, U+2028 and U+2029
+    (which RFC 8785 writes as they are), characters in U+E000–U+FFFF and beyond U+FFFF
+    (whose order by UTF-16 code units differs from their order by code points), Chinese
+    text, and arbitrary text.
+
+    Args:
+        max_size: the most characters drawn.
+    """
+    tricky = st.sampled_from(_TRICKY_CHARS)
+    return st.one_of(
+        st.text(tricky, max_size=max_size),
+        st.text(tricky | _UTF8_TEXT, max_size=max_size),
+        st.text(_UTF8_TEXT, max_size=max_size),
+        st.sampled_from(["", "准予许可", "行政审批专用章", "金额（元）", 'a"\\\n\u2028\U0001f600']),
+    )
+
+
+def _json_integers() -> st.SearchStrategy[int]:
+    """Integers a JSON document may hold: exact doubles, on both sides of ±(2**53 − 1)."""
+    edges = [0, 1, -1, JSON_INT_LIMIT, -JSON_INT_LIMIT, 2**53, -(2**53), 2**60, 10**21]
+    return st.one_of(
+        st.integers(-(10**6), 10**6),
+        st.integers(-JSON_INT_LIMIT, JSON_INT_LIMIT),
+        st.sampled_from(edges),
+        st.integers(-1074, 1023).map(lambda e: 2**e if e >= 0 else 0),
+        st.integers(54, 1023).map(lambda e: -(2**e)),
+    )
+
+
+def sealable_documents(
+    doubles: bool = True, max_leaves: int = 20
+) -> st.SearchStrategy[dict[str, Any]]:
+    """JSON objects that :func:`~hallflow.seals.canonical_bytes` accepts.
+
+    Nested objects and lists holding ``None``, booleans, integers (some beyond
+    ±(2**53 − 1), where only exact doubles are allowed), text from :func:`json_texts` in
+    member names and values, and, when ``doubles`` is true, finite floats (``-0.0`` too).
+
+    Args:
+        doubles: draw numbers that RFC 8785 writes as doubles: floats, and integers beyond
+            ±(2**53 − 1). Without them a document holds only integers in that range.
+        max_leaves: about the most scalars in a document.
+    """
+    scalars: list[st.SearchStrategy[Any]] = [
+        st.none(),
+        st.booleans(),
+        st.integers(-JSON_INT_LIMIT, JSON_INT_LIMIT),
+        json_texts(),
+    ]
+    if doubles:
+        scalars += [_json_integers(), st.floats(allow_nan=False, allow_infinity=False)]
+    names = json_texts(max_size=4)
+    values = st.recursive(
+        st.one_of(scalars),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
+        max_leaves=max_leaves,
+    )
+    return st.dictionaries(names, values, max_size=8)
+
+
+_Container: TypeAlias = "dict[Any, Any] | list[Any]"
+
+
+def _containers(document: dict[str, Any]) -> list[tuple[_Container, ...]]:
+    """Every object and list in a document, each with its ancestors (root first).
+
+    A container met twice (the document may already hold a cycle) is listed once.
+    """
+    out: list[tuple[_Container, ...]] = []
+    seen: set[int] = set()
+    stack: list[tuple[_Container, ...]] = [(document,)]
+    while stack:
+        chain = stack.pop()
+        here = chain[-1]
+        if id(here) in seen:
+            continue
+        seen.add(id(here))
+        out.append(chain)
+        items = here.values() if isinstance(here, dict) else here
+        stack.extend((*chain, item) for item in items if isinstance(item, dict | list))
+    return out
+
+
+def _lone_surrogates() -> st.SearchStrategy[str]:
+    """Text with at least one lone surrogate (it has no UTF-8 form)."""
+    surrogate = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+    return st.tuples(json_texts(4), surrogate, json_texts(4)).map("".join)
+
+
+def _non_json_values() -> st.SearchStrategy[Any]:
+    """Values with no place in a JSON document, not even as a double."""
+    return st.one_of(
+        _lone_surrogates(),
+        st.sampled_from([math.nan, math.inf, -math.inf]),
+        st.sampled_from([2**53 + 1, -(2**53 + 1), 2**64 + 1, 10**400, -(10**400)]),
+        st.frozensets(st.integers(0, 3)).map(set),
+        st.binary(max_size=4),
+        st.sampled_from([Decimal("1.50"), dt.date(2026, 1, 1), object(), 1j]),
+    )
+
+
+def _non_json_names() -> st.SearchStrategy[Any]:
+    """Member names JSON refuses: lone surrogates and non-strings."""
+    return st.one_of(
+        _lone_surrogates(),
+        st.sampled_from([0, 1, -1, None, True, False, 1.5, (1, 2), b"a", Decimal("1")]),
+    )
+
+
+@st.composite
+def unsealable_documents(draw: st.DrawFn, max_leaves: int = 20) -> dict[str, Any]:
+    """JSON objects with one to three things :func:`~hallflow.seals.canonical_bytes` refuses.
+
+    A document from :func:`sealable_documents` with each fault planted in an object or list
+    anywhere in it: a value with no JSON form (a lone surrogate, NaN or an infinity, an
+    integer no double holds, a set, bytes, a date, a Decimal...), a member name that is not
+    valid text (a lone surrogate, a number, ``None``, a tuple...), or a container that holds
+    one of its own ancestors (a cycle).
+
+    Args:
+        draw: supplied by hypothesis.
+        max_leaves: about the most scalars in the document around the faults.
+    """
+    document = draw(sealable_documents(max_leaves=max_leaves))
+    for _ in range(draw(st.integers(1, 3))):
+        chain = draw(st.sampled_from(_containers(document)))
+        target = chain[-1]
+        fault = draw(st.sampled_from(["value", "name", "cycle"]))
+        bad = draw(st.sampled_from(chain)) if fault == "cycle" else draw(_non_json_values())
+        if isinstance(target, list):
+            target.insert(draw(st.integers(0, len(target))), bad)
+        elif fault == "name":
+            target[draw(_non_json_names())] = draw(st.one_of(st.none(), json_texts()))
+        else:
+            target[draw(json_texts(4))] = bad
+    return document

@@ -146,7 +146,17 @@ def test_lifecycle_benchmark_quick_json(tmp_path: Path) -> None:
     pytest.importorskip("SpiffWorkflow")
     out = tmp_path / "lifecycle.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "lifecycle.py"), "--quick", "--json", str(out)],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "lifecycle.py"),
+            "--quick",
+            "--json",
+            str(out),
+            "--workers",
+            "2",
+            "--clerks",
+            "3",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -160,6 +170,7 @@ def test_lifecycle_benchmark_quick_json(tmp_path: Path) -> None:
         "config",
         "variants",
         "rows",
+        "concurrent",
         "targets",
         "profile",
         "profile_storage",
@@ -171,7 +182,8 @@ def test_lifecycle_benchmark_quick_json(tmp_path: Path) -> None:
         assert data["machine"][key]
     names = [v["name"] for v in data["variants"]]
     assert names[0] == "default"
-    assert data["variants"][0]["synchronous"] == "FULL"
+    assert data["variants"][0]["durability"] == "full"
+    assert {"default", "strict", "normal"} <= set(names)
     libraries = {"hallflow", "SpiffWorkflow", "SQLite floor (7 bare commits)"}
     for name in names:
         rows = {r["library"]: r for r in data["rows"] if r["variant"] == name}
@@ -189,11 +201,30 @@ def test_lifecycle_benchmark_quick_json(tmp_path: Path) -> None:
                 assert row["ratio"] is None
             else:
                 assert row["ratio"] == pytest.approx(base / row["median_rate"])
-    assert len(data["targets"]) == 2
+    assert data["config"]["concurrency"]["workers"] == 2
+    assert data["config"]["concurrency"]["clerks"] == 3
+    for name in names:
+        rows = {r["library"]: r for r in data["concurrent"] if r["variant"] == name}
+        assert set(rows) == libraries, name
+        base = rows["hallflow"]["median_rate"]
+        for library, row in rows.items():
+            assert (row["workers"], row["clerks"]) == (2, 3)
+            assert len(row["rates"]) == data["config"]["concurrency"]["rounds"]
+            assert all(rate > 0 for rate in row["rates"])
+            assert 0 < row["lifecycle_p50_ms"] <= row["lifecycle_p95_ms"]
+            if library == "hallflow":
+                assert row["ratio"] is None
+            else:
+                assert row["ratio"] == pytest.approx(base / row["median_rate"])
+    # Judged on the concurrent run, then the sequential figures, reported only.
+    assert [t["judged"] for t in data["targets"]] == [True, True, False, False]
     assert data["targets"][0]["threshold"] == 1000.0
     for target in data["targets"]:
         assert isinstance(target["passed"], bool)
         status = "PASS" if target["passed"] else "MISS"
+        if not target["judged"]:
+            status = status.lower()
         assert f"{status}  {target['name']}" in proc.stdout
+    assert "concurrent: 2 processes x 3 clerks" in proc.stdout
     assert "| storage" in proc.stdout
     assert "per command (default)" in proc.stdout

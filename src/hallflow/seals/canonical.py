@@ -13,6 +13,17 @@ The scheme only knows JSON values. :func:`canonical_bytes` accepts nothing else:
 the key path, because a silent conversion would make the signed bytes depend on a convention
 the verifier might not share. :func:`to_json_value` is the explicit conversion the caller
 applies first.
+
+Most documents take a fast path. One pass copies the document into plain dicts, lists and
+scalars, and notes whether it holds a number that must be written as a double (a float, or
+an integer beyond ±(2**53 − 1)) or a member name with a character beyond U+FFFF. Without
+such a number, the standard library's C encoder writes the bytes: for JSON strings its
+minimal escaping is the one RFC 8785 prescribes, and for integers, booleans and ``null``
+the forms agree. Its ``sort_keys`` compares code points where RFC 8785 compares UTF-16 code
+units; the two orders differ only for names with a character beyond U+FFFF, so those
+documents are sorted by UTF-16 first. A copy with doubles goes to ``rfc8785``. Whatever
+the fast path cannot vouch for (a lone surrogate, a value with no JSON form, a cycle) is
+handed to the reference, the ``rfc8785`` path, which raises the error it always raised.
 """
 
 from __future__ import annotations
@@ -21,7 +32,9 @@ import datetime as dt
 import decimal
 import enum
 import hashlib
+import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
@@ -166,6 +179,111 @@ def _strict(document: Mapping[str, Any]) -> dict[str, JsonValue]:
     return out
 
 
+def _canonical_bytes_reference(document: Mapping[str, Any]) -> bytes:
+    """:func:`canonical_bytes` the slow and plain way: check and copy, then ``rfc8785``.
+
+    The reference the fast path is tested against, and the path for what it leaves alone.
+    """
+    return rfc8785.dumps(_strict(document))
+
+
+class _Unsure(Exception):
+    """The fast path met something it leaves to the reference (which raises the error)."""
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+"""A character beyond U+FFFF: two UTF-16 code units, so it sorts by UTF-16 differently."""
+
+_ENCODER_OPTIONS: dict[str, Any] = {
+    "ensure_ascii": False,
+    "separators": (",", ":"),
+    "allow_nan": False,
+    "check_circular": False,  # the pass refuses cycles before the encoder runs
+}
+_encode_sorted = json.JSONEncoder(sort_keys=True, **_ENCODER_OPTIONS).encode
+_encode_in_order = json.JSONEncoder(sort_keys=False, **_ENCODER_OPTIONS).encode
+
+
+class _Pass:
+    """One pass over a document: a plain copy of it, and what its encoding needs.
+
+    The copy equals what :func:`_strict` returns for every document :func:`_strict` accepts;
+    anything else raises :class:`_Unsure`, except a lone surrogate, which the pass lets
+    through for the UTF-8 encoding of the output to find.
+    """
+
+    __slots__ = ("astral_names", "doubles", "open")
+
+    def __init__(self) -> None:
+        self.doubles = False  # a float, or an integer written as a double
+        self.astral_names = False  # a member name with a character beyond U+FFFF
+        self.open: set[int] = set()  # the containers being copied, to refuse cycles
+
+    def value(self, value: Any) -> JsonValue:
+        """The plain copy of any value; the common exact types first, without a call."""
+        kind = type(value)
+        if kind is str or kind is bool or value is None:
+            return value  # type: ignore[no-any-return]
+        if kind is int and -_INT_LIMIT <= value <= _INT_LIMIT:
+            return value  # type: ignore[no-any-return]
+        if kind is dict:
+            return self.mapping(value)
+        if kind is list or kind is tuple:
+            return self.sequence(value)
+        # Everything else in _walk's order: scalars (subclasses too), then containers.
+        try:
+            plain = _scalar("$", value)
+        except TypeError:
+            if isinstance(value, Mapping):
+                return self.mapping(value)
+            if isinstance(value, list | tuple):
+                return self.sequence(value)
+            raise _Unsure from None
+        except CanonicalDocumentError:
+            raise _Unsure from None
+        if isinstance(plain, float):
+            self.doubles = True
+        return plain
+
+    def mapping(self, value: Mapping[Any, Any]) -> dict[str, JsonValue]:
+        """The plain copy of a mapping, members in its own order (the encoder sorts)."""
+        key = id(value)
+        if key in self.open:
+            raise _Unsure
+        self.open.add(key)
+        out: dict[str, JsonValue] = {}
+        for name, item in value.items():
+            if type(name) is not str:
+                if not isinstance(name, str):
+                    raise _Unsure
+                name = str.__str__(name)
+            if not name.isascii() and _ASTRAL.search(name):
+                self.astral_names = True
+            out[name] = self.value(item)
+        self.open.discard(key)
+        return out
+
+    def sequence(self, value: list[object] | tuple[object, ...]) -> list[JsonValue]:
+        """The plain copy of a list or tuple, as a list."""
+        key = id(value)
+        if key in self.open:
+            raise _Unsure
+        self.open.add(key)
+        out = list(map(self.value, value))
+        self.open.discard(key)
+        return out
+
+
+def _utf16_ordered(value: JsonValue) -> JsonValue:
+    """A copy of a plain value whose objects keep their members in RFC 8785 order."""
+    if isinstance(value, dict):
+        members = sorted(value.items(), key=lambda member: member[0].encode("utf-16-be"))
+        return {name: _utf16_ordered(item) for name, item in members}
+    if isinstance(value, list):
+        return [_utf16_ordered(item) for item in value]
+    return value
+
+
 def canonical_bytes(document: Mapping[str, Any]) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON object.
 
@@ -179,7 +297,20 @@ def canonical_bytes(document: Mapping[str, Any]) -> bytes:
         CanonicalDocumentError: a value is not JSON (naming its key path), or ``document``
             is not a mapping.
     """
-    return rfc8785.dumps(_strict(document))
+    walk = _Pass()
+    try:
+        if not isinstance(document, Mapping):
+            raise _Unsure
+        plain = walk.mapping(document)
+        if walk.doubles:
+            return rfc8785.dumps(plain)  # ECMAScript number forms
+        if walk.astral_names:
+            return _encode_in_order(_utf16_ordered(plain)).encode("utf-8")
+        return _encode_sorted(plain).encode("utf-8")
+    except (_Unsure, UnicodeEncodeError, rfc8785.CanonicalizationError, RecursionError):
+        # Not for the fast path, a lone surrogate, or deeper than the fast path's stack
+        # allows (it takes two frames a level): the reference decides, and raises the error.
+        return _canonical_bytes_reference(document)
 
 
 def document_digest(document: Mapping[str, Any]) -> str:
