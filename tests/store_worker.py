@@ -7,6 +7,11 @@ Modes:
     append to an earlier case), printing ``CASE VERSION`` only after ``append`` returned. The
     test kills it with SIGKILL and checks that every printed case is in the database.
 
+``burst DB PREFIX``
+    Print ``ready``, wait for a line on stdin, then append cases ``PREFIX-0`` to
+    ``PREFIX-39`` from four threads sharing one store and print ``done``. Two of these at
+    once exercise group commit, the writers' ``flock`` and shared syncs across processes.
+
 ``race DB NAME``
     Print ``ready``, then for each stdin line ``CASE EXPECTED`` try one append at that expected
     version and print ``won`` or ``conflict``. Two of these racing on the same lines must
@@ -18,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
+import threading
 from zoneinfo import ZoneInfo
 
 from hallflow.errors import ConcurrencyError
@@ -78,6 +84,26 @@ def crash(path: str, prefix: str) -> None:
             print(case_id, new, flush=True)
 
 
+def burst(path: str, prefix: str) -> None:
+    """Append 40 new cases from four threads once told to start."""
+    rng = random.Random(prefix)
+    with SQLiteStore(path) as store:
+        print("ready", flush=True)
+        sys.stdin.readline()
+
+        def clerk(k: int) -> None:
+            for n in range(k, 40, 4):
+                case_id = f"{prefix}-{n}"
+                store.append(case_id, 0, events(rng, 1, prefix), row(case_id, 1, "x"))
+
+        pool = [threading.Thread(target=clerk, args=(k,)) for k in range(4)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        print("done", flush=True)
+
+
 def race(path: str, name: str) -> None:
     """Try the appends the test dictates, reporting each outcome."""
     rng = random.Random(name)
@@ -100,6 +126,8 @@ def main(argv: list[str]) -> None:
     mode, path, arg = argv
     if mode == "crash":
         crash(path, arg)
+    elif mode == "burst":
+        burst(path, arg)
     elif mode == "race":
         race(path, arg)
     else:
