@@ -40,7 +40,7 @@ Two runs per storage:
   being its lifecycles over the sum of its own turns), the ratio hallflow ÷ peer, and per
   command / per task median and 95th-percentile latencies.
 * Concurrent: ``--workers`` processes (default: the usable cores), each pinned to one core
-  and running ``--clerks`` threads (default 32) that share the process's one ``Hall`` (or
+  and running ``--clerks`` threads (default 64) that share the process's one ``Hall`` (or
   peer store), all on one database file per side — a hall with many clerks, served the way
   a pre-forking server serves it. The clock runs from the moment every worker has warmed up
   until the last lifecycle ends; every case is then checked in the file. Reported:
@@ -896,8 +896,8 @@ class Concurrency:
     pin: bool = True
 
 
-CONCURRENT_FULL = Concurrency(workers=2, clerks=32, lifecycles=8000, rounds=3, warmup=3)
-CONCURRENT_QUICK = Concurrency(workers=2, clerks=32, lifecycles=640, rounds=2, warmup=1)
+CONCURRENT_FULL = Concurrency(workers=2, clerks=64, lifecycles=8000, rounds=3, warmup=2)
+CONCURRENT_QUICK = Concurrency(workers=2, clerks=64, lifecycles=1280, rounds=2, warmup=1)
 """Sizes of the concurrent run (``--workers`` and ``--clerks`` replace the first two)."""
 
 
@@ -1463,8 +1463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--clerks",
         type=int,
-        default=32,
-        help="clerk threads per process in the concurrent run (default: 32)",
+        default=64,
+        help="clerk threads per process in the concurrent run (default: 64)",
     )
     args = parser.parse_args(argv)
     if args.workers < 0 or args.clerks < 1:
