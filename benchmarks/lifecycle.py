@@ -1195,52 +1195,44 @@ def _short(filename: str) -> str:
 # --------------------------------------------------------------------------- targets
 
 
+def _targets(rate: float, ratio: float, where: str, run: str, judged: bool) -> list[Target]:
+    """The rate target and the ratio target for one run: ``where`` names the storage (the
+    variant's name first), ``run`` the concurrency."""
+    return [
+        Target(
+            f">= {TARGET_RATE:,.0f} lifecycles/s ({where}; {run})",
+            rate,
+            TARGET_RATE,
+            rate >= TARGET_RATE,
+            judged=judged,
+        ),
+        Target(
+            f"ahead of {PEER} (hallflow / peer > {TARGET_RATIO:g}, "
+            f"{where.split(':', 1)[0]}; {run})",
+            ratio,
+            TARGET_RATIO,
+            ratio > TARGET_RATIO,
+            judged=judged,
+        ),
+    ]
+
+
 def evaluate_targets(
     rows: list[Row], concurrent: list[ConcurrentRow], variant: Variant
 ) -> list[Target]:
     """The two targets, judged on the default storage's concurrent run (the machine's
     throughput, as a hall with many clerks uses it), plus the same two figures for one clerk
-    alone, reported but not judged."""
-    where = f"{variant.filesystem} file, durability={variant.durability}"
+    alone, reported but not judged (judged when there is no concurrent run)."""
+    where = f"{variant.name}: {variant.filesystem} file, durability={variant.durability}"
     out = []
     conc = {r.library: r for r in concurrent if r.variant == variant.name}
     if conc:
         shape = f"{conc[HALLFLOW].workers} processes x {conc[HALLFLOW].clerks} clerks"
-        rate = conc[HALLFLOW].median_rate
-        ratio = conc[PEER].ratio or 0.0
-        out += [
-            Target(
-                f">= {TARGET_RATE:,.0f} lifecycles/s ({variant.name}: {where}; {shape})",
-                rate,
-                TARGET_RATE,
-                rate >= TARGET_RATE,
-            ),
-            Target(
-                f"ahead of {PEER} (hallflow / peer > {TARGET_RATIO:g}, {variant.name}; {shape})",
-                ratio,
-                TARGET_RATIO,
-                ratio > TARGET_RATIO,
-            ),
-        ]
+        out += _targets(conc[HALLFLOW].median_rate, conc[PEER].ratio or 0.0, where, shape, True)
     mine = {r.library: r for r in rows if r.variant == variant.name}
-    rate = mine[HALLFLOW].median_rate
-    ratio = mine[PEER].ratio or 0.0
-    out += [
-        Target(
-            f">= {TARGET_RATE:,.0f} lifecycles/s ({variant.name}: {where}; one clerk)",
-            rate,
-            TARGET_RATE,
-            rate >= TARGET_RATE,
-            judged=not conc,
-        ),
-        Target(
-            f"ahead of {PEER} (hallflow / peer > {TARGET_RATIO:g}, {variant.name}; one clerk)",
-            ratio,
-            TARGET_RATIO,
-            ratio > TARGET_RATIO,
-            judged=not conc,
-        ),
-    ]
+    out += _targets(
+        mine[HALLFLOW].median_rate, mine[PEER].ratio or 0.0, where, "one clerk", not conc
+    )
     return out
 
 
