@@ -819,12 +819,12 @@ def _queued_appends(
     blocker.execute("BEGIN IMMEDIATE")
     pool = [threading.Thread(target=attempt, args=(i,)) for i in range(len(requests))]
     try:
-        for t in pool:
+        for n, t in enumerate(pool, start=1):  # one at a time, so that they queue in order
             t.start()
-        deadline = time.monotonic() + 10
-        while len(store._queue) < len(requests) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert len(store._queue) == len(requests)
+            deadline = time.monotonic() + 10
+            while len(store._queue) < n and time.monotonic() < deadline:
+                time.sleep(0.002)
+            assert len(store._queue) == n
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
