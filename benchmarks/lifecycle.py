@@ -60,7 +60,6 @@ import cProfile
 import datetime as dt
 import gc
 import io
-import itertools
 import json
 import multiprocessing
 import os
@@ -75,7 +74,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -103,7 +101,7 @@ from hallflow.model import (
 )
 from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store import SQLiteStore
-from hallflow.store._shared import SharedLog
+from hallflow.store._shared import GroupCommit, Job, SharedLog
 from hallflow.timeline import Limit
 from run import host, version_of
 
@@ -462,41 +460,24 @@ def _save_row(
         raise RuntimeError(f"workflow {workflow_id} is not at version {version - 1}")
 
 
-class _Job:
-    __slots__ = ("done", "error", "lead", "wake", "write")
-
-    def __init__(self, write: Callable[[sqlite3.Connection], None]) -> None:
-        self.write = write
-        self.done = False
-        self.lead = False
-        self.error: BaseException | None = None
-        self.wake = threading.Lock()
-        self.wake.acquire()
-
-
 class GroupWriter:
     """The peer's (and the floor's) writes, committed the way hallflow's store commits.
 
     So that the comparison is between engines, not storage strategies, the peer gets
-    everything :class:`~hallflow.store.SQLiteStore` does: writes queued by several threads
-    while one transaction commits are committed together by whichever thread reaches the
-    head of the queue (each waiter woken once); writers in different processes queue on
-    hallflow's ``flock``; and with ``durability="full"`` SQLite commits with
-    ``synchronous=NORMAL`` while the log is synced outside the lock, each sync shared by
-    every writer — thread or process — that committed before it (hallflow's own
-    :class:`~hallflow.store._shared.SharedLog`, reused). ``strict`` commits with
-    ``synchronous=FULL``; ``normal`` leaves syncing to SQLite's checkpoints. A refused
-    write (wrong version) raises in its own thread only. Each thread has its own connection.
+    everything :class:`~hallflow.store.SQLiteStore` does, through the same code: hallflow's
+    :class:`~hallflow.store._shared.GroupCommit` (writes queued by several threads while
+    one transaction commits go in together; writers in other processes queue on hallflow's
+    ``flock``) and, with ``durability="full"``, its shared syncs of the log (SQLite commits
+    with ``synchronous=NORMAL``). ``strict`` commits with ``synchronous=FULL``; ``normal``
+    leaves syncing to SQLite's checkpoints. A refused write (wrong version) raises in its
+    own thread only. Each thread has its own connection.
     """
-
-    MAX_BATCH = 512
 
     def __init__(self, path: Path, durability: str) -> None:
         self._path = path
         self._durability = durability
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
-        self._queue: deque[_Job] = deque()
         self._mutex = threading.Lock()
         self._shared = SharedLog.open(str(path))
         if self._shared is None:
@@ -504,6 +485,13 @@ class GroupWriter:
         self._connection()
         if durability == "full" and not self._shared.attach_log(str(path) + "-wal"):
             raise RuntimeError(f"{path}: cannot open the write-ahead log")
+        self._group: GroupCommit[Callable[[sqlite3.Connection], None]] = GroupCommit(
+            self._shared,
+            self._write_batch,
+            share_syncs=durability == "full",
+            interrupted=lambda: RuntimeError("the write was interrupted"),
+            sync_failed=lambda _job, exc: exc,
+        )
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -516,64 +504,26 @@ class GroupWriter:
 
     def write(self, write: Callable[[sqlite3.Connection], None]) -> None:
         """Run ``write`` in a committed (and, for ``full``, synced) transaction."""
-        job = _Job(write)
-        with self._mutex:
-            self._queue.append(job)
-            job.lead = len(self._queue) == 1
-        if not job.lead:
-            job.wake.acquire()
-        if not job.done:
-            self._lead()
-        if job.error is not None:
-            raise job.error
+        self._group.run(write)
 
-    def _lead(self) -> None:
-        shared = self._shared
-        assert shared is not None
+    def _write_batch(self, batch: list[Job[Callable[[sqlite3.Connection], None]]]) -> None:
+        """One transaction for the batch; a refused write (``RuntimeError``) wrote nothing."""
         conn = self._connection()
-        shared.lock()
-        seq = None
-        following = None
-        batch: list[_Job] = []
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            try:
-                with self._mutex:
-                    batch = list(itertools.islice(self._queue, self.MAX_BATCH))
-                conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
                 try:
-                    for each in batch:
-                        try:
-                            each.write(conn)
-                        except RuntimeError as exc:  # refused: wrote nothing
-                            each.error = exc
-                    conn.execute("COMMIT")
-                except BaseException as exc:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    for each in batch:
-                        each.error = each.error or exc
-                    raise
-                if self._durability == "full":
-                    seq = shared.committed()
-            finally:
-                with self._mutex:
-                    for each in batch:
-                        each.done = True
-                        self._queue.popleft()
-                    following = self._queue[0] if self._queue else None
-                    if following is not None:
-                        following.lead = True
-                shared.unlock()
-            if following is not None:
-                following.wake.release()
-                following = None
-            if seq is not None:
-                shared.sync(seq)
-        finally:
-            if following is not None:
-                following.wake.release()
-            for each in batch[1:]:
-                each.wake.release()
+                    job.request(conn)
+                    job.outcome = True
+                except RuntimeError as exc:
+                    job.outcome = exc
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for job in batch:
+                job.outcome = exc
+            raise
 
     def close(self) -> None:
         """Close every thread's connection and the shared log."""

@@ -822,9 +822,9 @@ def _queued_appends(
         for n, t in enumerate(pool, start=1):  # one at a time, so that they queue in order
             t.start()
             deadline = time.monotonic() + 10
-            while len(store._queue) < n and time.monotonic() < deadline:
+            while len(store._group.queue) < n and time.monotonic() < deadline:
                 time.sleep(0.002)
-            assert len(store._queue) == n
+            assert len(store._group.queue) == n
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -891,7 +891,7 @@ def test_sqlite_a_failing_write_fails_only_its_own_append(
         assert isinstance(outcomes[2], StoreError)
         assert "disk I/O error (simulated)" in str(outcomes[2])
         assert [store.version(c) for c in ("x", "y", "bad", "z")] == [1, 1, 0, 1]
-        assert store._queue == deque()
+        assert store._group.queue == deque()
 
 
 # --- SQLite durability ----------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """How hallflow's writers on one SQLite file coordinate, across threads and processes.
 
+:class:`GroupCommit` batches the writes of a process's threads; :class:`SharedLog` is what
+writers in different processes share.
+
 Two small files beside the database carry it (POSIX only; ``fcntl.flock`` and ``mmap`` from
 the standard library, because what is needed is a kernel-woken lock and two shared
 counters, not a general locking library — ``filelock``, for one, polls with sleeps):
@@ -23,11 +26,15 @@ commits while the previous one syncs.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import os
 import struct
 import threading
+from collections import deque
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any, Generic, TypeVar
 
 fcntl: ModuleType | None
 try:
@@ -35,7 +42,9 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: SQLite's own lock and sync only
     fcntl = None
 
-__all__ = ["SYNC_LOCK_SUFFIX", "WRITE_LOCK_SUFFIX", "SharedLog"]
+__all__ = ["SYNC_LOCK_SUFFIX", "WRITE_LOCK_SUFFIX", "GroupCommit", "Job", "SharedLog"]
+
+R = TypeVar("R")
 
 WRITE_LOCK_SUFFIX = "-hallflow-write.lock"
 """The file beside the database whose ``flock`` writers hold, and which holds the counters."""
@@ -151,3 +160,146 @@ class SharedLog:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._wal_fd = None
+
+
+class Job(Generic[R]):
+    """One request waiting in a :class:`GroupCommit` queue, and, once written, its outcome."""
+
+    __slots__ = ("leading", "outcome", "request", "taken", "wake")
+
+    def __init__(self, request: R) -> None:
+        self.request = request
+        self.taken = False  # a leader is writing it
+        self.leading = False  # at the head of the queue: it writes the next batch
+        self.outcome: object = None  # the result, or the exception to raise; None: not yet
+        self.wake = threading.Lock()  # held until the request is written or must lead
+        self.wake.acquire()
+
+
+class GroupCommit(Generic[R]):
+    """Group commit: the requests of several threads written in one transaction.
+
+    The way LevelDB batches writers: a request joins a queue; whoever is at the head takes
+    the write lock (``shared``, so that other processes' writers wait in the kernel), takes
+    everything queued by then (up to :attr:`MAX_BATCH`), has ``write`` commit it, hands the
+    lead to the next in line as soon as the transaction is committed, syncs the log if
+    ``share_syncs`` (shared with every writer, see :class:`SharedLog`), and wakes the
+    batch, each waiter once by its own lock.
+
+    Args:
+        shared: the database's shared log, or ``None`` (then SQLite's lock alone).
+        write: runs in the leader's thread; commits a batch in one transaction and sets
+            each job's ``outcome`` (a result, or the exception its caller gets).
+        share_syncs: sync the log after each batch that committed anything.
+        interrupted: the error for a job whose leader stopped before setting its outcome.
+        sync_failed: the error for a committed job whose log sync failed.
+    """
+
+    MAX_BATCH = 512
+    """The most requests committed in one transaction."""
+
+    def __init__(
+        self,
+        shared: SharedLog | None,
+        write: Callable[[list[Job[R]]], None],
+        *,
+        share_syncs: bool,
+        interrupted: Callable[[], BaseException],
+        sync_failed: Callable[[Job[R], OSError], BaseException],
+    ) -> None:
+        assert shared is not None or not share_syncs, "shared syncs need a shared log"
+        self.queue: deque[Job[R]] = deque()
+        self._lock = threading.Lock()
+        self._shared = shared
+        self._write = write
+        self._share_syncs = share_syncs
+        self._interrupted = interrupted
+        self._sync_failed = sync_failed
+
+    def run(self, request: R) -> object:
+        """Queue ``request`` and wait until it is written, leading a batch if it comes to that.
+
+        Returns its outcome; an outcome that is an exception is raised.
+        """
+        mine = Job(request)
+        with self._lock:
+            self.queue.append(mine)
+            mine.leading = len(self.queue) == 1
+        if not mine.leading:
+            try:
+                mine.wake.acquire()  # released once: written by a leader, or made the leader
+            except BaseException:  # interrupted while waiting
+                self._leave(mine)
+                raise
+        if mine.outcome is None:  # the leader: write what is queued, mine first
+            self._lead()
+        if isinstance(mine.outcome, BaseException):
+            raise mine.outcome
+        return mine.outcome
+
+    def _lead(self) -> None:
+        shared = self._shared
+        if shared is not None:  # first wait for other processes' writers...
+            shared.lock()
+        seq = None
+        batch: list[Job[R]] = []
+        following: Job[R] | None = None
+        try:
+            try:
+                with self._lock:  # ...so that what queued meanwhile goes in too
+                    batch = list(itertools.islice(self.queue, self.MAX_BATCH))
+                    for job in batch:
+                        job.taken = True
+                self._write(batch)
+                if self._share_syncs and any(_written(job) for job in batch):
+                    assert shared is not None
+                    seq = shared.committed()
+            finally:
+                try:
+                    with self._lock:
+                        for job in batch:
+                            if job.outcome is None:  # the leader was interrupted
+                                job.outcome = self._interrupted()
+                            self.queue.popleft()
+                        following = self.queue[0] if self.queue else None
+                        if following is not None:
+                            following.leading = True
+                finally:
+                    if shared is not None:
+                        shared.unlock()
+            if following is not None:
+                following.wake.release()
+                following = None
+            if seq is not None:
+                assert shared is not None
+                try:
+                    shared.sync(seq)
+                except OSError as exc:
+                    for job in batch:
+                        if _written(job):
+                            job.outcome = self._sync_failed(job, exc)
+        finally:
+            if following is not None:
+                following.wake.release()
+            for job in batch[1:]:
+                job.wake.release()
+
+    def _leave(self, job: Job[R]) -> None:
+        """Take an interrupted waiter out of the queue (unless a leader has taken it).
+
+        If the lead had just been handed to it, it passes to the next in line.
+        """
+        following = None
+        with self._lock:
+            if job.taken:
+                return  # being written; the outcome goes unreported
+            self.queue.remove(job)
+            if job.leading and self.queue:
+                following = self.queue[0]
+                following.leading = True
+        if following is not None:
+            following.wake.release()
+
+
+def _written(job: Job[Any]) -> bool:
+    return job.outcome is not None and not isinstance(job.outcome, BaseException)

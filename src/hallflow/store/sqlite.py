@@ -34,12 +34,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
 import json
 import os
 import sqlite3
 import threading
-from collections import deque
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -51,7 +49,7 @@ from hallflow.errors import (
     SchemaVersionError,
     StoreError,
 )
-from hallflow.store._shared import SharedLog
+from hallflow.store._shared import GroupCommit, Job, SharedLog
 from hallflow.store.base import (
     CaseRow,
     Clock,
@@ -117,12 +115,12 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this hallflow writes (``PRAGMA user_version``)."""
 
 _ROW_UPDATABLE = ("matter", "applicant", '"window"', "state", "due_utc", "due_tz")
-"""The row's columns besides its key and version, in :data:`_ROW_COLUMNS` order."""
+"""The row's columns besides its key and version."""
 
 DURABILITIES = ("full", "strict", "normal")
 """The ``durability`` settings of :class:`SQLiteStore`."""
 
-_ROW_COLUMNS = 'case_id, matter, applicant, "window", state, due_utc, due_tz, version'
+_ROW_COLUMNS = ", ".join(("case_id", *_ROW_UPDATABLE, "version"))
 
 
 class SQLiteStore:
@@ -185,8 +183,6 @@ class SQLiteStore:
         self._registry_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
-        self._queue: deque[_Pending] = deque()
-        self._queue_lock = threading.Lock()
         try:
             if self._shared is not None:  # one process at a time sets WAL mode and migrates
                 self._shared.lock()
@@ -206,6 +202,18 @@ class SQLiteStore:
                 self._synchronous = "FULL"
                 with self._guard():
                     first.execute("PRAGMA synchronous = FULL")
+        self._group: GroupCommit[PreparedAppend] = GroupCommit(
+            self._shared,
+            lambda batch: self._write_batch(self._connection(), batch),
+            share_syncs=self._shared_sync,
+            interrupted=lambda: StoreError(
+                f"SQLite store {self._path!r}: the write was interrupted"
+            ),
+            sync_failed=lambda job, exc: StoreError(
+                f"SQLite store {self._path!r}: case {job.request.case_id} was committed but "
+                f"syncing the log failed ({exc}); it may not survive a power cut"
+            ),
+        )
 
     @property
     def durability(self) -> str:
@@ -234,104 +242,12 @@ class SQLiteStore:
         :meth:`hallflow.store.base.EventStore.append`.
         """
         request = prepare_append(case_id, expected_version, events, row, idempotency_key)
-        conn = self._connection()
-        mine = _Pending(request)
-        with self._queue_lock:
-            self._queue.append(mine)
-            mine.leading = len(self._queue) == 1
-        if not mine.leading:
-            try:
-                mine.wake.acquire()  # released once: written by a leader, or made the leader
-            except BaseException:  # interrupted while waiting
-                self._leave(mine)
-                raise
-        if mine.outcome is None:  # the leader: write what is queued, mine first
-            self._lead(conn)
-        outcome = mine.outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        assert outcome is not None
-        return outcome
+        self._connection()  # refuses a closed store, or another process, before queueing
+        version = self._group.run(request)
+        assert isinstance(version, int)
+        return version
 
-    _MAX_BATCH = 512
-    """The most appends committed in one transaction."""
-
-    def _lead(self, conn: sqlite3.Connection) -> None:
-        """Write the queued appends as one batch, hand the lead on, sync, wake the batch.
-
-        Each waiter is woken once, by its own lock, so a batch wakes only the threads it
-        concerns. The next leader is woken as soon as this batch is committed, so that it
-        writes while this one syncs.
-        """
-        shared = self._shared
-        if shared is not None:  # first wait for other processes' writers...
-            shared.lock()
-        seq = None
-        batch: list[_Pending] = []
-        following: _Pending | None = None
-        try:
-            try:
-                with self._queue_lock:  # ...so that what queued meanwhile goes in too
-                    batch = list(itertools.islice(self._queue, self._MAX_BATCH))
-                    for pending in batch:
-                        pending.taken = True
-                self._write_batch(conn, batch)
-                if self._shared_sync and any(isinstance(p.outcome, int) for p in batch):
-                    assert shared is not None
-                    seq = shared.committed()
-            finally:
-                try:
-                    with self._queue_lock:
-                        for pending in batch:
-                            if pending.outcome is None:  # the leader was interrupted
-                                pending.outcome = StoreError(
-                                    f"SQLite store {self._path!r}: the write was interrupted"
-                                )
-                            self._queue.popleft()
-                        following = self._queue[0] if self._queue else None
-                        if following is not None:
-                            following.leading = True
-                finally:
-                    if shared is not None:
-                        shared.unlock()
-            if following is not None:
-                following.wake.release()
-                following = None
-            if seq is not None:
-                assert shared is not None
-                try:
-                    shared.sync(seq)
-                except OSError as exc:
-                    for pending in batch:
-                        if isinstance(pending.outcome, int):
-                            pending.outcome = StoreError(
-                                f"SQLite store {self._path!r}: case {pending.request.case_id} "
-                                f"was committed but syncing the log failed ({exc}); it may "
-                                f"not survive a power cut"
-                            )
-        finally:
-            if following is not None:
-                following.wake.release()
-            for pending in batch[1:]:
-                pending.wake.release()
-
-    def _leave(self, pending: _Pending) -> None:
-        """Take an interrupted waiter out of the queue (unless a leader has taken its append).
-
-        If the lead had just been handed to it, it passes to the next in line.
-        """
-        following = None
-        with self._queue_lock:
-            if pending.taken:
-                return  # being written; the outcome goes unreported
-            self._queue.remove(pending)
-            if pending.leading and self._queue:
-                following = self._queue[0]
-                following.leading = True
-        if following is not None:
-            following.wake.release()
-
-    def _write_batch(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
+    def _write_batch(self, conn: sqlite3.Connection, batch: list[Job[PreparedAppend]]) -> None:
         """Commit ``batch`` in one transaction and set each append's outcome.
 
         A refused append (version, key) writes nothing and leaves the others to commit. If
@@ -413,14 +329,11 @@ class SQLiteStore:
             )
             for n, e in enumerate(request.events, start=1)
         ]
-        insert = (
+        conn.executemany(
             "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, payload, "
-            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
-        if len(rows) == 1:
-            conn.execute(insert, rows[0])
-        else:
-            conn.executemany(insert, rows)
         if key is not None:
             conn.execute(
                 "INSERT INTO idempotency (case_id, key, request_hash, version) VALUES (?, ?, ?, ?)",
@@ -622,20 +535,6 @@ class SQLiteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-
-
-class _Pending:
-    """One append waiting in the group-commit queue, and, once written, its outcome."""
-
-    __slots__ = ("leading", "outcome", "request", "taken", "wake")
-
-    def __init__(self, request: PreparedAppend) -> None:
-        self.request = request
-        self.taken = False  # a leader is writing it
-        self.leading = False  # at the head of the queue: it writes the next batch
-        self.outcome: int | BaseException | None = None
-        self.wake = threading.Lock()  # held until the append is written or must lead
-        self.wake.acquire()
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
