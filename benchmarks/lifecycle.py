@@ -865,6 +865,9 @@ class ConcurrentRow:
         ratio: hallflow's median rate ÷ this row's (None on hallflow's rows).
         lifecycle_p50_ms: median time one clerk took for one lifecycle, over every round.
         lifecycle_p95_ms: its 95th percentile.
+        cpu_ms: CPU time (user and system, all processes) per lifecycle, median of the
+            rounds; with ``workers`` cores busy, a rate of ``workers × 1000 / cpu_ms`` is
+            the most the CPU allows.
         how: what one process does.
     """
 
@@ -877,6 +880,7 @@ class ConcurrentRow:
     ratio: float | None
     lifecycle_p50_ms: float
     lifecycle_p95_ms: float
+    cpu_ms: float
     how: str
 
 
@@ -916,8 +920,9 @@ def _concurrent_worker(
 ) -> None:
     """One worker process: warm up every clerk, wait for the common start, run, report.
 
-    Puts ``(ids, end, latencies_ns)`` on ``results`` (``end`` on the system-wide monotonic
-    clock, which every process shares), or ``("error", traceback)``.
+    Puts ``(ids, end, latencies_ns, cpu_s)`` on ``results`` (``end`` on the system-wide
+    monotonic clock, which every process shares; ``cpu_s`` the CPU time, user and system,
+    the process used from the start to the last clerk's end), or ``("error", traceback)``.
     """
     try:
         if core is not None:
@@ -964,15 +969,17 @@ def _concurrent_worker(
         gc.collect()
         gc.disable()
         start.wait(timeout=300)
+        cpu0 = time.process_time()
         go.set()
         for t in pool:
             t.join()
         end = time.monotonic()
+        cpu = time.process_time() - cpu0
         close()
         if failures:
             results.put(("error", "".join(failures)))
             return
-        results.put(([x for m in ids for x in m], end, [x for m in latencies for x in m]))
+        results.put(([x for m in ids for x in m], end, [x for m in latencies for x in m], cpu))
     except BaseException:
         results.put(("error", traceback.format_exc()))
         with contextlib.suppress(Exception):  # the barrier may already be broken or gone
@@ -981,10 +988,12 @@ def _concurrent_worker(
 
 @dataclass
 class ConcurrentResult:
-    """One side's concurrent round: its rate, and each clerk's lifecycle latencies."""
+    """One side's concurrent round: its rate, each clerk's lifecycle latencies, and the CPU
+    time (user and system, all worker processes) per lifecycle in milliseconds."""
 
     rate: float
     latencies_ns: list[int]
+    cpu_ms: float
 
 
 def concurrent_round(
@@ -1040,10 +1049,11 @@ def concurrent_round(
         ids = [x for o in outcomes for x in o[0]]
         end = max(float(o[1]) for o in outcomes)
         latencies = [x for o in outcomes for x in o[2]]
+        cpu_ms = 1e3 * sum(float(o[3]) for o in outcomes) / len(ids)
         if len(ids) != per_clerk * conc.workers * conc.clerks or len(set(ids)) != len(ids):
             raise AssertionError(f"{side}: {len(ids)} lifecycles reported, {len(set(ids))} ids")
         check_all(side, path, variant, shared, ids, conc)
-        return ConcurrentResult(len(ids) / (end - t0), latencies)
+        return ConcurrentResult(len(ids) / (end - t0), latencies, cpu_ms)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -1102,6 +1112,7 @@ def measure_concurrent(variant: Variant, shared: Shared, conc: Concurrency) -> l
                 ratio=None if name == HALLFLOW else base / rate,
                 lifecycle_p50_ms=float(statistics.median(latencies)) / 1e6,
                 lifecycle_p95_ms=_percentile(latencies, 0.95) / 1e6,
+                cpu_ms=float(statistics.median(x.cpu_ms for x in results[name])),
                 how=CONCURRENT_HOW[name],
             )
         )
@@ -1304,6 +1315,7 @@ def render(report: Report) -> str:
             "lifecycles/s",
             "hallflow ÷ peer",
             "lifecycle p50 / p95",
+            "CPU per lifecycle",
             "rounds",
         )
         cbody = [
@@ -1313,6 +1325,7 @@ def render(report: Report) -> str:
                 f"{r.median_rate:,.0f}",
                 "-" if r.ratio is None else f"{r.ratio:.2f}x",
                 f"{r.lifecycle_p50_ms:,.1f} / {r.lifecycle_p95_ms:,.1f} ms",
+                f"{r.cpu_ms:.2f} ms",
                 " ".join(f"{x:,.0f}" for x in r.rates),
             )
             for r in report.concurrent

@@ -50,7 +50,7 @@ from hallflow.errors import (
     StoreError,
 )
 from hallflow.store import CaseRow, EventStore, MemoryStore, NewEvent, SQLiteStore
-from hallflow.store._shared import SYNC_LOCK_SUFFIX, WRITE_LOCK_SUFFIX
+from hallflow.store._shared import WRITE_LOCK_SUFFIX, SharedLog
 from hallflow.store.sqlite import DURABILITIES, SCHEMA_VERSION
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -732,7 +732,6 @@ def test_sqlite_file_settings(tmp_path: Path) -> None:
         # "full" commits with NORMAL and syncs the log itself, shared between writers.
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
         assert Path(str(path) + WRITE_LOCK_SUFFIX).exists()
-        assert Path(str(path) + SYNC_LOCK_SUFFIX).exists()
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert {"events", "cases", "idempotency", "cases_applicant", "cases_due"} <= tables
@@ -873,10 +872,10 @@ def test_sqlite_a_failing_write_fails_only_its_own_append(
     with SQLiteStore(tmp_path / "g.db", timeout=10) as store:
         apply = store._apply
 
-        def flaky(conn: sqlite3.Connection, request: Any) -> Any:
+        def flaky(conn: sqlite3.Connection, request: Any, recorded_at: str) -> Any:
             if request.case_id == "bad":
                 raise sqlite3.OperationalError("disk I/O error (simulated)")
-            return apply(conn, request)
+            return apply(conn, request, recorded_at)
 
         monkeypatch.setattr(store, "_apply", flaky)
         requests: list[tuple[str, int, str | None]] = [
@@ -988,6 +987,52 @@ def test_sqlite_a_failed_sync_fails_the_appends_it_was_for(
         # The store goes on; the next append syncs the log, the earlier commit with it.
         assert store.version("c") == 1
         assert store.append("c", 1, [ev("y")], mkrow("c", 2)) == 2
+
+
+def test_shared_log_waiters_share_the_sync_under_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer whose commit a running sync covers waits for it and syncs nothing; one that
+    committed after the sync began waits for it too, then syncs once more."""
+    wal = tmp_path / "w.db-wal"
+    wal.write_bytes(b"")
+    shared = SharedLog.open(str(tmp_path / "w.db"))
+    assert shared is not None and shared.attach_log(str(wal))
+    began, release = threading.Event(), threading.Event()
+    syncs: list[int] = []
+
+    def fsync(fd: int) -> None:
+        syncs.append(fd)
+        began.set()
+        assert release.wait(10)
+
+    def commit() -> int:
+        shared.lock()
+        try:
+            return shared.committed()
+        finally:
+            shared.unlock()
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    try:
+        first, second = commit(), commit()
+        leader = threading.Thread(target=shared.sync, args=(first,))
+        leader.start()
+        assert began.wait(10)  # the sync under way covers ``first`` and ``second``
+        third = commit()
+        waiters = [threading.Thread(target=shared.sync, args=(n,)) for n in (second, third)]
+        for t in waiters:
+            t.start()
+        time.sleep(0.05)
+        assert all(t.is_alive() for t in waiters) and len(syncs) == 1
+        release.set()
+        for t in (leader, *waiters):
+            t.join(10)
+            assert not t.is_alive()
+        assert len(syncs) == 2  # one more, for ``third`` alone
+    finally:
+        release.set()
+        shared.close()
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:

@@ -3,24 +3,32 @@
 :class:`GroupCommit` batches the writes of a process's threads; :class:`SharedLog` is what
 writers in different processes share.
 
-Two small files beside the database carry it (POSIX only; ``fcntl.flock`` and ``mmap`` from
+A small file beside the database carries it (POSIX only; ``fcntl.flock`` and ``mmap`` from
 the standard library, because what is needed is a kernel-woken lock and two shared
 counters, not a general locking library — ``filelock``, for one, polls with sleeps):
-
-* ``<db>-hallflow-write.lock``: writers hold its ``flock`` while they write a transaction,
-  so that a writer in another process waits in the kernel and is woken the moment the lock
-  is free (SQLite's own busy handler sleeps for whole milliseconds). Its first 16 bytes,
-  mapped into every writer's memory, count the transactions committed (``written``) and
-  the highest count known to be on disk (``synced``).
-* ``<db>-hallflow-sync.lock``: held while one writer syncs the write-ahead log.
+``<db>-hallflow-write.lock``. Writers hold its ``flock`` while they write a transaction, so
+that a writer in another process waits in the kernel and is woken the moment the lock is
+free (SQLite's own busy handler sleeps for whole milliseconds). Its first 16 bytes, mapped
+into every writer's memory, count the transactions committed (``written``) and the highest
+count known to be on disk (``synced``).
 
 Shared syncs: a writer commits with SQLite's ``synchronous=NORMAL`` (no sync inside the
 transaction), counts its commit, releases the write lock, and then makes sure the log is on
 disk before it answers its caller: if ``synced`` already covers its commit, another
-writer's sync did; otherwise it takes the sync lock, reads ``written``, syncs the log once
-(``os.fsync``), and records that count as ``synced``. One sync thus covers every
-transaction committed before it began, from any thread or process, and the next writer
-commits while the previous one syncs.
+writer's sync did; if a sync is under way in its own process, it waits for that one and
+looks again; otherwise it reads ``written``, syncs the log once (``os.fsync``), raises
+``synced`` to that count and wakes the waiters. One sync thus covers every transaction
+committed before it began, from any thread or process, and the next writer commits while
+the previous one syncs.
+
+No lock is held across processes while syncing. A lock held over a blocking call is also
+held while its holder, back from the call, waits for its own interpreter's GIL — behind
+that process's busy threads — and every other process waits with it: measured with two
+processes of 64 threads, leaders waited 15–20 ms for 2 ms syncs when a file lock serialised
+them. Without one, two processes may sync at the same moment, which costs only the second
+sync; and two raising ``synced`` at once may leave the lower count, which makes a later
+writer sync again but never claims a transaction synced that was not (each count written
+was read before a sync that covered it).
 """
 
 from __future__ import annotations
@@ -42,14 +50,12 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: SQLite's own lock and sync only
     fcntl = None
 
-__all__ = ["SYNC_LOCK_SUFFIX", "WRITE_LOCK_SUFFIX", "GroupCommit", "Job", "SharedLog"]
+__all__ = ["WRITE_LOCK_SUFFIX", "GroupCommit", "Job", "SharedLog"]
 
 R = TypeVar("R")
 
 WRITE_LOCK_SUFFIX = "-hallflow-write.lock"
 """The file beside the database whose ``flock`` writers hold, and which holds the counters."""
-SYNC_LOCK_SUFFIX = "-hallflow-sync.lock"
-"""The file beside the database whose ``flock`` a writer holds while it syncs the log."""
 
 _WRITTEN = 0
 _SYNCED = 8
@@ -64,24 +70,23 @@ class SharedLog:
     does not allow it (then SQLite's own locking and ``synchronous=FULL`` are used).
     """
 
-    def __init__(self, write_fd: int, sync_fd: int, counters: mmap.mmap) -> None:
+    def __init__(self, write_fd: int, counters: mmap.mmap) -> None:
         self._write_fd = write_fd
-        self._sync_fd = sync_fd
         self._counters = counters
         self._wal_fd: int | None = None
-        self._sync_lock = threading.Lock()  # flock excludes processes, not threads
+        self._syncer = threading.Condition()  # one sync at a time in this process
+        self._syncing = False
 
     @classmethod
     def open(cls, db_path: str) -> SharedLog | None:
         """The shared log of ``db_path``, or ``None`` if it cannot be set up here."""
         if fcntl is None:  # pragma: no cover - not POSIX
             return None
-        fds: list[int] = []
         try:
             write_fd = os.open(db_path + WRITE_LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o644)
-            fds.append(write_fd)
-            sync_fd = os.open(db_path + SYNC_LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o644)
-            fds.append(sync_fd)
+        except OSError:
+            return None
+        try:
             fcntl.flock(write_fd, fcntl.LOCK_EX)
             try:  # two processes creating the file at once both see it short: extend once
                 if os.fstat(write_fd).st_size < _SIZE:
@@ -90,10 +95,9 @@ class SharedLog:
                 fcntl.flock(write_fd, fcntl.LOCK_UN)
             counters = mmap.mmap(write_fd, _SIZE)
         except OSError:
-            for fd in fds:
-                os.close(fd)
+            os.close(write_fd)
             return None
-        return cls(write_fd, sync_fd, counters)
+        return cls(write_fd, counters)
 
     def attach_log(self, wal_path: str) -> bool:
         """Open the write-ahead log to sync it; ``False`` if it cannot be opened.
@@ -132,20 +136,24 @@ class SharedLog:
         assert fcntl is not None and self._wal_fd is not None
         if self._read(_SYNCED) >= seq:
             return
-        with self._sync_lock:
-            if self._read(_SYNCED) >= seq:
-                return
-            fcntl.flock(self._sync_fd, fcntl.LOCK_EX)
-            try:
+        with self._syncer:
+            while True:
                 if self._read(_SYNCED) >= seq:
                     return
-                # Every transaction counted in ``written`` has finished writing to the log
-                # (it was counted after its COMMIT returned), so this sync covers it.
-                target = self._read(_WRITTEN)
-                os.fsync(self._wal_fd)
-                _COUNTER.pack_into(self._counters, _SYNCED, max(target, self._read(_SYNCED)))
-            finally:
-                fcntl.flock(self._sync_fd, fcntl.LOCK_UN)
+                if not self._syncing:
+                    break
+                self._syncer.wait()  # for the sync under way; it may well cover ``seq``
+            self._syncing = True
+        try:
+            # Every transaction counted in ``written`` has finished writing to the log
+            # (it was counted after its COMMIT returned), so this sync covers it.
+            target = self._read(_WRITTEN)
+            os.fsync(self._wal_fd)
+            _COUNTER.pack_into(self._counters, _SYNCED, max(target, self._read(_SYNCED)))
+        finally:
+            with self._syncer:
+                self._syncing = False
+                self._syncer.notify_all()
 
     def _read(self, offset: int) -> int:
         value: int = _COUNTER.unpack_from(self._counters, offset)[0]
@@ -155,7 +163,7 @@ class SharedLog:
         """Close the files (the lock files stay, for the other writers)."""
         with contextlib.suppress(BufferError, ValueError):
             self._counters.close()
-        for fd in (self._wal_fd, self._write_fd, self._sync_fd):
+        for fd in (self._wal_fd, self._write_fd):
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)

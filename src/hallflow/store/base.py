@@ -66,6 +66,8 @@ def _is_unicode(value: str) -> bool:
 
 
 def _check_text(field: str, value: object, *, nonempty: bool) -> None:
+    if type(value) is str and value.isascii() and (value or not nonempty):
+        return  # ASCII is valid Unicode: the common case, without the encode below
     if not isinstance(value, str) or (nonempty and not value):
         raise AppendRequestError(
             field, value, "must be a non-empty str" if nonempty else "must be a str"
@@ -488,7 +490,11 @@ def prepare_append(
     due_tz: str | None = None
     if row.due is not None:
         due_utc, due_tz = _encode_field("row.due", row.due)
-        row = attrs.evolve(row, due=decode_instant(due_utc, due_tz))
+        loaded, due = decode_instant(due_utc, due_tz), row.due
+        # Same zone object, same fold and (compared with one zone) the same wall clock: the
+        # row already holds what will load back, the usual case, so it is kept as it is.
+        if not (loaded.tzinfo is due.tzinfo and loaded.fold == due.fold and loaded == due):
+            row = attrs.evolve(row, due=loaded)
     return PreparedAppend(
         case_id=case_id,
         expected_version=expected_version,
@@ -509,13 +515,18 @@ def _encode_field(field: str, value: dt.datetime) -> tuple[str, str]:
         raise AppendRequestError(field, value, "is too near the datetime range's ends") from None
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+"""``json.dumps(..., ensure_ascii=False, allow_nan=False)``, built once (``dumps`` builds an
+encoder on every call that has options)."""
+
+
 def _plain_payload(payload: object, path: str) -> tuple[dict[str, Any], str]:
     if not isinstance(payload, Mapping):
         raise EventPayloadError(path, payload, "a payload must be a mapping with str keys")
     # Fast path: a payload that survives the JSON round trip unchanged is accepted as the
     # copy the round trip made. Anything else takes the walk below, which names the path.
     try:
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        text = _ENCODER.encode(payload)
         text.encode("utf-8")
         copy = json.loads(text)
         if isinstance(copy, dict) and copy == payload:
@@ -528,7 +539,7 @@ def _plain_payload(payload: object, path: str) -> tuple[dict[str, Any], str]:
     # final check so that what is loaded is always what was appended.
     if json.loads(json.dumps(plain, allow_nan=False)) != plain:  # pragma: no cover
         raise EventPayloadError(path, payload, "does not survive a JSON round trip unchanged")
-    return plain, json.dumps(plain, ensure_ascii=False, allow_nan=False)
+    return plain, _ENCODER.encode(plain)
 
 
 def _plain(value: object, path: str, open_containers: set[int]) -> object:
