@@ -830,7 +830,7 @@ class Concurrency:
     Attributes:
         workers: processes, each with its own ``Hall`` (or peer) on the side's one file.
         clerks: threads per process, sharing that process's ``Hall`` (or peer store).
-        lifecycles: timed lifecycles per round, split evenly among all clerks.
+        lifecycles: timed lifecycles per round, taken one at a time from one pool by every clerk.
         rounds: rounds per side and storage (the median is reported).
         warmup: untimed lifecycles per clerk before the timed start.
         pin: pin worker ``n`` to the ``n``-th usable core (``os.sched_setaffinity``), so
@@ -912,7 +912,7 @@ def _concurrent_worker(
     variant: Variant,
     path: str,
     clerks: int,
-    per_clerk: int,
+    remaining: Any,
     warmup: int,
     core: int | None,
     start: Any,
@@ -949,7 +949,7 @@ def _concurrent_worker(
             clock = time.perf_counter_ns
             mine, lat, times = ids[i], latencies[i], _timings()
             try:
-                for _ in range(per_clerk):
+                while _take(remaining):
                     t0 = clock()
                     mine.append(one(times))
                     lat.append(clock() - t0)
@@ -986,6 +986,15 @@ def _concurrent_worker(
             start.abort()
 
 
+def _take(remaining: Any) -> bool:
+    """Take one lifecycle from the round's shared pool; False once it is empty."""
+    with remaining.get_lock():
+        if remaining.value <= 0:
+            return False
+        remaining.value -= 1
+        return True
+
+
 @dataclass
 class ConcurrentResult:
     """One side's concurrent round: its rate, each clerk's lifecycle latencies, and the CPU
@@ -1008,7 +1017,11 @@ def concurrent_round(
     ctx = multiprocessing.get_context("spawn")
     directory = Path(tempfile.mkdtemp(prefix="hallflow-conc-", dir=variant.directory))
     path = directory / "side.db"
-    per_clerk = max(1, conc.lifecycles // (conc.workers * conc.clerks))
+    # One pool of lifecycles for every clerk of every process, as requests reach whichever
+    # clerk is free: a process that runs slower (its core also serves the disk's interrupts,
+    # say) does fewer, and the round ends when the work is done, not when the slowest
+    # process has done an equal share.
+    remaining = ctx.Value("q", conc.lifecycles)
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     try:
         if side == HALLFLOW:
@@ -1025,7 +1038,7 @@ def concurrent_round(
                     variant,
                     str(path),
                     conc.clerks,
-                    per_clerk,
+                    remaining,
                     conc.warmup,
                     cores[n % len(cores)] if conc.pin else None,
                     start,
@@ -1050,7 +1063,7 @@ def concurrent_round(
         end = max(float(o[1]) for o in outcomes)
         latencies = [x for o in outcomes for x in o[2]]
         cpu_ms = 1e3 * sum(float(o[3]) for o in outcomes) / len(ids)
-        if len(ids) != per_clerk * conc.workers * conc.clerks or len(set(ids)) != len(ids):
+        if len(ids) != conc.lifecycles or len(set(ids)) != len(ids):
             raise AssertionError(f"{side}: {len(ids)} lifecycles reported, {len(set(ids))} ids")
         check_all(side, path, variant, shared, ids, conc)
         return ConcurrentResult(len(ids) / (end - t0), latencies, cpu_ms)
