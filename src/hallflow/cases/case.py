@@ -281,7 +281,15 @@ class _Builder:
     @classmethod
     def resume(cls, case: Case) -> _Builder:
         """A builder holding ``case``'s folded state, to apply further events to."""
-        b = cls(case.history[0])
+        b = cls.__new__(cls)  # every field is set below, from the case (no payload to parse)
+        b.case_id = case.case_id
+        b.matter = case.matter
+        b.applicant = case.applicant
+        b.applicant_data = case.applicant_data
+        b.window = case.window
+        b.channel = case.channel
+        b.conditions = case.conditions
+        b.facts = case.facts
         b.state = case.state
         b.received_at = case.received_at
         b.materials = set(case.materials)

@@ -326,12 +326,15 @@ def encode_instant(value: dt.datetime) -> tuple[str, str]:
     Returns:
         ``(utc_text, zone)``.
     """
-    offset = value.utcoffset()
-    assert offset is not None
-    utc = value.astimezone(dt.UTC).replace(tzinfo=None)
     tz = value.tzinfo
-    zone = tz.key if isinstance(tz, ZoneInfo) and tz.key else _format_offset(offset)
-    return utc.isoformat(timespec="microseconds"), zone
+    if isinstance(tz, ZoneInfo) and tz.key:
+        zone = tz.key
+    else:
+        offset = value.utcoffset()
+        assert offset is not None
+        zone = _format_offset(offset)
+    # In UTC the text ends "+00:00"; without it, it is the fixed-width naive form.
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6], zone
 
 
 def decode_instant(utc_text: str, zone: str) -> dt.datetime:
@@ -527,7 +530,8 @@ def _plain_payload(payload: object, path: str) -> tuple[dict[str, Any], str]:
     # copy the round trip made. Anything else takes the walk below, which names the path.
     try:
         text = _ENCODER.encode(payload)
-        text.encode("utf-8")
+        if not text.isascii():
+            text.encode("utf-8")  # refuses lone surrogates
         copy = json.loads(text)
         if isinstance(copy, dict) and copy == payload:
             return copy, text
