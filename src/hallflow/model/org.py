@@ -396,6 +396,8 @@ class Organisation:
     posts: tuple[ABPost, ...] = attrs.field(default=(), converter=_posts)
     _window_index: dict[str, Window] = attrs.field(init=False, eq=False, repr=False)
     _staff_index: dict[str, Staff] = attrs.field(init=False, eq=False, repr=False)
+    _held: dict[str, tuple[Authority, ...]] = attrs.field(init=False, eq=False, repr=False)
+    _leaves_of: dict[str, tuple[Leave, ...]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _unique("windows", (w.code for w in self.windows))
@@ -419,6 +421,16 @@ class Organisation:
                     raise OrganisationError(f"Organisation.posts.{field}", "unknown staff", code)
         object.__setattr__(self, "_window_index", windows)
         object.__setattr__(self, "_staff_index", people)
+        # Each person's authorities and leaves, in the given order, so that a check reads
+        # only its actor's (a hall holds hundreds of authorities).
+        held: dict[str, list[Authority]] = {}
+        for authority in self.authorities:
+            held.setdefault(authority.holder, []).append(authority)
+        object.__setattr__(self, "_held", {k: tuple(v) for k, v in held.items()})
+        leaves_of: dict[str, list[Leave]] = {}
+        for leave in self.leaves:
+            leaves_of.setdefault(leave.staff, []).append(leave)
+        object.__setattr__(self, "_leaves_of", {k: tuple(v) for k, v in leaves_of.items()})
 
     def window(self, code: str) -> Window:
         """The window with this code.
@@ -444,7 +456,7 @@ class Organisation:
 
     def leave_on(self, staff: str, on: dt.date) -> Leave | None:
         """The leave ``staff`` is on on day ``on``, if any."""
-        return next((x for x in self.leaves if x.staff == staff and x.covers(on)), None)
+        return next((x for x in self._leaves_of.get(staff, ()) if x.covers(on)), None)
 
     def stood_in_for(self, staff: str, on: dt.date) -> tuple[str, ...]:
         """Whom ``staff`` stands in for on day ``on``.
@@ -520,10 +532,8 @@ class Organisation:
                 rule="on-leave",
             )
         misses: list[tuple[str, str]] = []
-        for holder in (staff, *self.stood_in_for(staff, on)):
-            for authority in self.authorities:
-                if authority.holder != holder:
-                    continue
+        for holder in (staff, *self.stood_in_for(staff, on)) if self.leaves else (staff,):
+            for authority in self._held.get(holder, ()):
                 miss = authority.miss(power, code, window, on)
                 if miss is None:
                     if holder == staff:

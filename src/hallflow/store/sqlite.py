@@ -59,7 +59,6 @@ from hallflow.store.base import (
     StoredEvent,
     bound_text,
     decode_instant,
-    encode_instant,
     prepare_append,
     read_clock,
     utc_now,
@@ -256,7 +255,7 @@ class SQLiteStore:
         append is retried in a transaction of its own, so that an error reaches only the
         append that caused it.
         """
-        recorded_at = encode_instant(read_clock(self._clock))[0]
+        recorded_at = read_clock(self._clock).isoformat(timespec="microseconds")[:-6]  # UTC
         try:
             outcomes = self._transaction(conn, batch, recorded_at)
         except StoreError as exc:
