@@ -160,7 +160,7 @@ class SharedLog:
         return value
 
     def close(self) -> None:
-        """Close the files (the lock files stay, for the other writers)."""
+        """Close the files (the lock file stays, for the other writers)."""
         with contextlib.suppress(BufferError, ValueError):
             self._counters.close()
         for fd in (self._wal_fd, self._write_fd):
