@@ -532,7 +532,7 @@ class Organisation:
                 rule="on-leave",
             )
         misses: list[tuple[str, str]] = []
-        for holder in (staff, *self.stood_in_for(staff, on)) if self.leaves else (staff,):
+        for holder in (staff, *self.stood_in_for(staff, on)):
             for authority in self._held.get(holder, ()):
                 miss = authority.miss(power, code, window, on)
                 if miss is None:

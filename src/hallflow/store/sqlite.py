@@ -121,6 +121,7 @@ DURABILITIES = ("full", "strict", "normal")
 """The ``durability`` settings of :class:`SQLiteStore`."""
 
 _ROW_COLUMNS = ", ".join(("case_id", *_ROW_UPDATABLE, "version"))
+_INSERT_ROW = f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class SQLiteStore:
@@ -324,13 +325,8 @@ class SQLiteStore:
         if actual != expected_version:
             return ConcurrencyError(case_id, expected_version, actual)
         if found is None:
-            conn.execute(
-                f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (case_id, *new, request.new_version),
-            )
+            conn.execute(_INSERT_ROW, (case_id, *new, request.new_version))
         else:
-            # Only the columns that change: SQLite rewrites the index entries of every
-            # column an UPDATE assigns, changed or not, and each is a page to sync.
             changed = tuple(n for n in range(len(new)) if new[n] != found[n + 1])
             conn.execute(
                 _update_statement(changed),
