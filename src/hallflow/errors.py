@@ -20,12 +20,14 @@ __all__ = [
     "CatalogueError",
     "ClockError",
     "ClockStateError",
+    "CommandInputError",
     "CompressionError",
     "ConcurrencyError",
     "EventPayloadError",
     "ExtensionRefusedError",
     "FeeError",
     "HallflowError",
+    "HistoryError",
     "HoursError",
     "IdempotencyError",
     "IdentityError",
@@ -33,6 +35,7 @@ __all__ = [
     "MaterialsError",
     "ModelError",
     "NaiveDatetimeError",
+    "NotAuthorisedError",
     "NoticeParseError",
     "OrganisationError",
     "OverlayConflictError",
@@ -46,6 +49,7 @@ __all__ = [
     "SerializationError",
     "SinkError",
     "StoreError",
+    "TimeOrderError",
     "UnknownCodeError",
     "UnknownSealError",
 ]
@@ -307,15 +311,29 @@ class IdempotencyError(StoreError):
     Attributes:
         case_id: the case appended to.
         key: the reused idempotency key.
+        first: what the key was first used for, when known (a command's description).
+        second: what it was reused for, when known.
     """
 
-    def __init__(self, case_id: str, key: str) -> None:
+    def __init__(
+        self, case_id: str, key: str, *, first: str | None = None, second: str | None = None
+    ) -> None:
         self.case_id = case_id
         self.key = key
-        super().__init__(
-            f"idempotency key {key!r} was already used on case {case_id!r} for a different "
-            f"request (other events, actors, instants or payloads); give a new command a new key"
-        )
+        self.first = first
+        self.second = second
+        if first is not None and second is not None:
+            message = (
+                f"idempotency key {key!r} was already used on case {case_id!r} for {first}; "
+                f"it cannot also name {second}: give a new command a new key"
+            )
+        else:
+            message = (
+                f"idempotency key {key!r} was already used on case {case_id!r} for a different "
+                f"request (other events, actors, instants or payloads); give a new command a "
+                f"new key"
+            )
+        super().__init__(message)
 
 
 class EventPayloadError(StoreError, ValueError):
@@ -396,6 +414,54 @@ class MaterialsError(CaseCommandError):
     """Materials are missing or unknown for the command (accepting an incomplete case...)."""
 
 
+class NotAuthorisedError(CaseCommandError):
+    """The actor lacks the power the command needs, or acts for an applicant they are not.
+
+    Attributes:
+        code: a short, stable name of the authority rule that refused it (``no-authority``,
+            ``on-leave``, ``not-the-applicant``, ``not-a-signer``...), for an HTTP 403 body.
+    """
+
+    def __init__(self, actor: str, command: str, case_id: str, rule: str, code: str) -> None:
+        self.code = code
+        super().__init__(actor, command, case_id, f"{rule} [{code}]")
+
+
+class TimeOrderError(CaseCommandError):
+    """A command's instant is out of order with the case's history or with the present.
+
+    Before the case's last event, its receipt or the seal's activation, or further in the
+    future than the hall's tolerance.
+
+    Attributes:
+        at: the command's instant.
+        bound: the instant it may not precede (or exceed).
+    """
+
+    def __init__(
+        self, actor: str, command: str, case_id: str, rule: str, at: object, bound: object
+    ) -> None:
+        self.at = at
+        self.bound = bound
+        super().__init__(actor, command, case_id, rule)
+
+
+class HistoryError(HallflowError):
+    """A stored history cannot be replayed: an unknown event, one out of order or malformed.
+
+    Attributes:
+        case_id: the case.
+        seq: the position (1-based) of the event at fault.
+        rule: what is wrong with it.
+    """
+
+    def __init__(self, case_id: str, seq: int, rule: str) -> None:
+        self.case_id = case_id
+        self.seq = seq
+        self.rule = rule
+        super().__init__(f"case {case_id!r}, event {seq}: {rule}")
+
+
 # ---- model
 
 
@@ -407,6 +473,18 @@ class _FieldRuleError(HallflowError, ValueError):
         self.rule = rule
         self.value = value
         super().__init__(f"{field}={value!r}: {rule}")
+
+
+class CommandInputError(_FieldRuleError):
+    """A command was given a value it cannot take; nothing was recorded.
+
+    A wrong type, an unknown code, a naive instant, an empty reason...
+
+    Attributes:
+        field: the argument at fault, e.g. ``"Decide.approve"``.
+        rule: the rule it breaks.
+        value: the value given.
+    """
 
 
 class ModelError(_FieldRuleError):
