@@ -2,36 +2,298 @@
 
 ``hallflow calendar due 2026-09-28 20`` answers the question a window clerk is asked most:
 when does a case accepted on that day with a 20-working-day limit fall due, and why.
-Every refusal (a date outside the calendar, a malformed notice) is reported as one line on
-standard error with exit status 2.
+
+Every refusal ends the command with exit status 2 and one line on standard error that names
+the option or argument, the rule and the value; nothing is written before it:
+
+* a value that cannot be an option's (not a number, not finite, outside the option's range,
+  a date outside the years the calendar can cover) is refused while the arguments are
+  parsed, in argparse's form (its usage line, then ``hallflow ...: error: argument --volume:
+  'inf': must be a finite number from 0 to 1000``);
+* a file or folder the command cannot use (a missing ``--data`` folder, a notice that is
+  neither UTF-8 nor GB18030) and any refusal of the library (a :class:`HallflowError`: a
+  date outside ``--until``, a malformed notice) is one line,
+  ``hallflow: error: <message>``.
+
+Anything else is a bug in hallflow and is not hidden.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar as months
 import datetime as dt
+import math
+import os
+import shlex
+import stat
 import sys
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from hallflow import __version__
 from hallflow.calendar import WorkCalendar
-from hallflow.calendar.national import china, load_years
-from hallflow.errors import CalendarRangeError, HallflowError
+from hallflow.calendar.data import YearData, load_year
+from hallflow.calendar.lunar import LAST_LUNAR_YEAR
+from hallflow.calendar.national import FIRST_YEAR, china
+from hallflow.errors import CalendarDataError, CalendarRangeError, HallflowError, NoticeParseError
 
-__all__ = ["main"]
+__all__ = ["CommandLineError", "main"]
+
+# ---- the ranges the options accept (docs/calendar.md and docs/demo.md list them)
+
+LAST_YEAR = LAST_LUNAR_YEAR
+"""The last year a calendar can be compiled for (the lunar conversion ends in 2100)."""
+
+MAX_LIMIT = 36_500
+"""The largest working-day count ``calendar due`` takes, either way (a century of days)."""
+
+DEMO_FIRST_DAY = dt.date(2020, 1, 1)
+"""The demo hall's written authorities are valid from this day."""
+
+DEMO_LAST_DAY = dt.date(2030, 9, 30)
+"""The last day the demo simulates: its calendar ends on 31 December 2030 and a case opened
+in the period falls due up to 45 working days (plus an extension) later."""
+
+DEMO_MAX_DAYS = 366
+"""The longest period ``demo --days`` simulates: a year."""
+
+DEMO_MAX_VOLUME = 1000.0
+"""The largest ``demo --volume``: applications per working day (a month is then ~20,000
+cases, about half a minute)."""
+
+MAX_SEED = 2**63 - 1
+"""The largest ``demo --seed``."""
+
+MAX_NOTICE_BYTES = 1 << 20
+"""The largest notice file ``import-notice`` reads (a notice is a few kilobytes)."""
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _date(text: str) -> dt.date:
+class CommandLineError(HallflowError, ValueError):
+    """A command-line argument names something the command cannot use.
+
+    A missing file or folder, a folder without year files, a notice in an unknown encoding,
+    a period that leaves the range the demo covers...
+
+    Attributes:
+        option: the option or argument at fault, e.g. ``"--data"`` or ``"FILE"``.
+        rule: what was wrong with it.
+        value: the value given.
+    """
+
+    def __init__(self, option: str, rule: str, value: object) -> None:
+        self.option = option
+        self.rule = rule
+        self.value = value
+        super().__init__(f"{option}={value!r}: {rule}")
+
+
+# ---- output
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks, other control characters and lone surrogates escaped."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch
+        for ch in text
+    )
+
+
+def _printable(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes of a file name) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# ---- option values: the syntax and range of each, checked while parsing
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: must be a whole number from {low} to {high}"
+            )
+        return value
+
+    return whole
+
+
+def _number(low: float, high: float) -> Callable[[str], float]:
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: must be a finite number from {low:g} to {high:g}"
+            )
+        return value
+
+    return number
+
+
+def _day(first: dt.date, last: dt.date) -> Callable[[str], dt.date]:
+    def day(text: str) -> dt.date:
+        try:
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+        if not first <= value <= last:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a day from {first} to {last}")
+        return value
+
+    return day
+
+
+def _month(first: dt.date, last: dt.date) -> Callable[[str], dt.date]:
+    def month(text: str) -> dt.date:
+        try:
+            value = dt.datetime.strptime(text, "%Y-%m").date()
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a month in YYYY-MM form") from None
+        end = value.replace(day=months.monthrange(value.year, value.month)[1])
+        if value < first or end > last:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: must be a month from {first:%Y-%m} to {last:%Y-%m}"
+            )
+        return value
+
+    return month
+
+
+def _path(text: str) -> Path:
+    if not text:
+        raise argparse.ArgumentTypeError("'': must name a file or folder")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: a path cannot hold a NUL character")
+    return Path(text)
+
+
+CALENDAR_DAY = _day(dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31))
+UNTIL = _whole(FIRST_YEAR, LAST_YEAR)
+LIMIT = _whole(-MAX_LIMIT, MAX_LIMIT)
+YEAR = _whole(FIRST_YEAR, LAST_YEAR)
+DEMO_DAY = _day(DEMO_FIRST_DAY, DEMO_LAST_DAY)
+DEMO_MONTH = _month(DEMO_FIRST_DAY, DEMO_LAST_DAY)
+DEMO_DAYS = _whole(1, DEMO_MAX_DAYS)
+DEMO_VOLUME = _number(0.0, DEMO_MAX_VOLUME)
+SEED = _whole(0, MAX_SEED)
+
+
+# ---- files and folders: checked when the command runs, before it does anything
+
+
+def _stat(option: str, path: Path) -> os.stat_result | None:
+    """The status of ``path``, or None when nothing is there."""
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+        return path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise CommandLineError(option, f"cannot be examined ({exc.strerror})", str(path)) from None
+
+
+def _year_files(option: str, folder: Path) -> list[YearData]:
+    """The year files of a ``--data`` folder: it must exist and hold at least one."""
+    found = _stat(option, folder)
+    if found is None:
+        raise CommandLineError(option, "no such folder", str(folder))
+    if not stat.S_ISDIR(found.st_mode):
+        raise CommandLineError(option, "is a file, not a folder of year files", str(folder))
+    try:
+        names = sorted(name for name in os.listdir(folder) if name.endswith(".toml"))
+    except OSError as exc:
+        raise CommandLineError(option, f"cannot be listed ({exc.strerror})", str(folder)) from None
+    if not names:
+        raise CommandLineError(
+            option,
+            "holds no year file (YEAR.toml, as written by 'hallflow calendar import-notice')",
+            str(folder),
+        )
+    years: dict[int, str] = {}
+    out: list[YearData] = []
+    for name in names:
+        try:
+            data = load_year(folder / name)
+        except OSError as exc:
+            raise CommandLineError(
+                option, f"{name} cannot be read ({exc.strerror})", str(folder)
+            ) from None
+        except CalendarDataError as exc:
+            raise CommandLineError(option, f"{name}: {exc}", str(folder)) from None
+        if data.year in years:
+            raise CommandLineError(
+                option, f"{years[data.year]} and {name} both give the year {data.year}", str(folder)
+            )
+        years[data.year] = name
+        out.append(data)
+    return out
 
 
 def _calendar(args: argparse.Namespace) -> WorkCalendar:
-    years = load_years(args.data) if args.data else ()
+    years = _year_files("--data", args.data) if args.data is not None else ()
     return china(until=args.until, years=years)
+
+
+def _read_notice(option: str, path: Path) -> bytes:
+    found = _stat(option, path)
+    if found is None:
+        raise CommandLineError(option, "no such file", str(path))
+    if stat.S_ISDIR(found.st_mode):
+        raise CommandLineError(option, "is a folder, not a notice file", str(path))
+    if not stat.S_ISREG(found.st_mode):
+        raise CommandLineError(option, "is not a regular file", str(path))
+    if found.st_size > MAX_NOTICE_BYTES:
+        raise CommandLineError(
+            option,
+            f"holds {found.st_size} bytes; a notice is a few kilobytes "
+            f"(at most {MAX_NOTICE_BYTES} bytes are read)",
+            str(path),
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CommandLineError(option, f"cannot be read ({exc.strerror})", str(path)) from None
+
+
+def _db_file(option: str, path: Path) -> None:
+    """A ``--db`` file must be new or a SQLite database, in a folder that exists."""
+    found = _stat(option, path)
+    if found is None:
+        folder = _stat(option, path.parent)
+        if folder is None or not stat.S_ISDIR(folder.st_mode):
+            raise CommandLineError(
+                option, f"its folder {str(path.parent)!r} does not exist", str(path)
+            )
+        return
+    if stat.S_ISDIR(found.st_mode):
+        raise CommandLineError(option, "is a folder, not a database file", str(path))
+    if not stat.S_ISREG(found.st_mode):
+        raise CommandLineError(option, "is not a regular file", str(path))
+    if found.st_size:
+        try:
+            with path.open("rb") as db:
+                header = db.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise CommandLineError(option, f"cannot be read ({exc.strerror})", str(path)) from None
+        if header != _SQLITE_HEADER:
+            raise CommandLineError(
+                option, "is not a SQLite database; give a new file or an empty one", str(path)
+            )
+
+
+# ---- the commands
 
 
 def _closing(calendar: WorkCalendar, day: dt.date) -> str:
@@ -67,22 +329,52 @@ def _cmd_between(args: argparse.Namespace) -> int:
     return 0
 
 
+_NOTICE_HINTS = {
+    "missing-year": " (command line: pass --year YEAR)",
+    "year-mismatch": " (command line: drop --year)",
+}
+
+
 def _cmd_import_notice(args: argparse.Namespace) -> int:
     from hallflow.calendar.data import dump_year
-    from hallflow.calendar.notice import parse_notice
+    from hallflow.calendar.notice import decode_notice, parse_notice
 
-    text = Path(args.file).read_text(encoding="utf-8")
-    data = parse_notice(text, year=args.year)
-    out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    path: Path = args.file
+    raw = _read_notice("FILE", path)
+    try:
+        data = parse_notice(decode_notice(raw), year=args.year)
+    except NoticeParseError as exc:
+        raise CommandLineError(
+            "FILE", f"{exc}{_NOTICE_HINTS.get(exc.rule, '')}", str(path)
+        ) from exc
+    if not FIRST_YEAR <= data.year <= LAST_YEAR:
+        raise CommandLineError(
+            "FILE",
+            f"the notice arranges {data.year}; a calendar covers {FIRST_YEAR}..{LAST_YEAR}",
+            str(path),
+        )
+    out_dir: Path = args.output
+    found = _stat("--output", out_dir)
+    if found is not None and not stat.S_ISDIR(found.st_mode):
+        raise CommandLineError("--output", "is a file, not a folder", str(out_dir))
     target = out_dir / f"{data.year}.toml"
-    dump_year(data, target)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        dump_year(data, target)
+    except OSError as exc:
+        raise CommandLineError(
+            "--output", f"cannot write {target.name} there ({exc.strerror})", str(out_dir)
+        ) from None
     holidays = len(data.holidays)
     workdays = len(data.workdays)
     notice = data.notices[0] if data.notices else None
     cite = (notice.number or f"notice of {notice.issued}") if notice else "no notice"
-    print(f"{target}: {data.year}, {holidays} holidays, {workdays} make-up working days ({cite})")
-    print(f"use it with: hallflow calendar due --data {out_dir} DATE DAYS")
+    print(
+        f"{_printable(str(target))}: {data.year}, {holidays} holidays, {workdays} make-up "
+        f"working days ({cite})"
+    )
+    folder = shlex.quote(_printable(str(out_dir)))
+    print(f"use it with: hallflow calendar due --data {folder} DATE DAYS")
     return 0
 
 
@@ -95,22 +387,23 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-def _month(text: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a month in YYYY-MM form") from None
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import calendar as months
-
     from hallflow.demo import DEFAULT_DAYS, DEFAULT_START, DemoOptions, run
 
     start: dt.date = args.start or args.month or DEFAULT_START
-    days: int = args.days
+    days: int | None = args.days
     if days is None:
         days = months.monthrange(start.year, start.month)[1] if args.month else DEFAULT_DAYS
+    last = start + dt.timedelta(days=days - 1)
+    if last > DEMO_LAST_DAY:
+        raise CommandLineError(
+            "--days",
+            f"the period {start}..{last} ends after {DEMO_LAST_DAY}, the last day the demo "
+            f"simulates (choose an earlier --start or fewer days)",
+            days,
+        )
+    if args.db is not None:
+        _db_file("--db", args.db)
     options = DemoOptions(
         locality=args.locality,
         start=start,
@@ -120,12 +413,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         db=args.db,
     )
     result = run(options, progress=None if args.quiet else sys.stderr)
-    print(result.render())
+    print(_printable(result.render()))
     return 0
 
 
+# ---- the parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the error line kept to one line whatever the arguments hold."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hallflow", description="hallflow: the back office of a government service hall."
     )
     parser.add_argument("--version", action="version", version=f"hallflow {__version__}")
@@ -145,7 +449,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Simulate a hall's working days (by default 2026-09-21 for 31 days, across the "
             "Mid-Autumn and National Day holidays) on a SQLite file, then print the "
-            "supervision summary, counted from the stored events, and one case's timeline."
+            "supervision summary, counted from the stored events, and one case's timeline. "
+            f"The period lies within {DEMO_FIRST_DAY}..{DEMO_LAST_DAY}."
         ),
     )
     demo.add_argument(
@@ -155,23 +460,39 @@ def _parser() -> argparse.ArgumentParser:
         "default: the embedded national demo",
     )
     when = demo.add_mutually_exclusive_group()
-    when.add_argument("--start", type=_date, metavar="DATE", help="first day simulated")
     when.add_argument(
-        "--month", type=_month, metavar="YYYY-MM", help="simulate this calendar month"
+        "--start",
+        type=DEMO_DAY,
+        metavar="DATE",
+        help=f"first day simulated ({DEMO_FIRST_DAY} to {DEMO_LAST_DAY})",
+    )
+    when.add_argument(
+        "--month",
+        type=DEMO_MONTH,
+        metavar="YYYY-MM",
+        help=f"simulate this calendar month ({DEMO_FIRST_DAY:%Y-%m} to {DEMO_LAST_DAY:%Y-%m})",
     )
     demo.add_argument(
-        "--days", type=int, metavar="N", help="calendar days simulated (default 31, or the month)"
+        "--days",
+        type=DEMO_DAYS,
+        metavar="N",
+        help=f"calendar days simulated, 1 to {DEMO_MAX_DAYS} (default 31, or the month)",
     )
     demo.add_argument(
         "--volume",
-        type=float,
+        type=DEMO_VOLUME,
         default=20.0,
         metavar="N",
-        help="mean applications per working day (default 20)",
+        help=f"mean applications per working day, 0 to {DEMO_MAX_VOLUME:g} (default 20)",
     )
-    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument(
-        "--db", type=Path, metavar="PATH", help="SQLite file to write (default: a temp file)"
+        "--seed", type=SEED, default=2026, help="random seed, 0 to 2**63-1 (default 2026)"
+    )
+    demo.add_argument(
+        "--db",
+        type=_path,
+        metavar="PATH",
+        help="SQLite file to write: new, or empty (default: a temp file)",
     )
     demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     demo.set_defaults(run=_cmd_demo)
@@ -182,63 +503,89 @@ def _parser() -> argparse.ArgumentParser:
     def calendar_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--data",
-            type=Path,
+            type=_path,
             metavar="DIR",
-            help="folder of year files from import-notice; replaces shipped or provisional years",
+            help="folder of year files from import-notice; replaces shipped or provisional "
+            "years (it must exist and hold at least one YEAR.toml)",
         )
         p.add_argument(
             "--until",
-            type=int,
+            type=UNTIL,
             default=2030,
             metavar="YEAR",
-            help="last year compiled; unpublished years are provisional (default 2030)",
+            help=f"last year compiled, {FIRST_YEAR} to {LAST_YEAR}; unpublished years are "
+            f"provisional (default 2030)",
         )
 
+    day_range = f"{FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31, within --until"
     due = commands.add_parser(
         "due", help="the due date of a working-day limit, with every day explained"
     )
-    due.add_argument("date", type=_date, help="the day the case was accepted (not counted)")
-    due.add_argument("days", type=int, help="the limit in working days (negative counts back)")
+    due.add_argument(
+        "date", type=CALENDAR_DAY, help=f"the day the case was accepted (not counted; {day_range})"
+    )
+    due.add_argument(
+        "days",
+        type=LIMIT,
+        help=f"the limit in working days, -{MAX_LIMIT} to {MAX_LIMIT} (negative counts back)",
+    )
     due.add_argument("--brief", action="store_true", help="print only the due date")
     calendar_options(due)
     due.set_defaults(run=_cmd_due)
 
     day = commands.add_parser("day", help="what the calendar says about days, and why")
-    day.add_argument("dates", type=_date, nargs="+", metavar="DATE")
+    day.add_argument("dates", type=CALENDAR_DAY, nargs="+", metavar="DATE", help=day_range)
     calendar_options(day)
     day.set_defaults(run=_cmd_day)
 
     between = commands.add_parser("between", help="count the working days in (START, END]")
-    between.add_argument("start", type=_date)
-    between.add_argument("end", type=_date)
+    between.add_argument("start", type=CALENDAR_DAY, help=day_range)
+    between.add_argument("end", type=CALENDAR_DAY, help=day_range)
     calendar_options(between)
     between.set_defaults(run=_cmd_between)
 
     imp = commands.add_parser(
         "import-notice", help="turn a State Council holiday notice into a year data file"
     )
-    imp.add_argument("file", type=Path, help="the notice text (UTF-8)")
     imp.add_argument(
-        "-o", "--output", default=".", metavar="DIR", help="folder to write YEAR.toml into"
+        "file",
+        type=_path,
+        metavar="FILE",
+        help="the notice text: UTF-8 (with or without BOM) or GB18030/GBK",
     )
-    imp.add_argument("--year", type=int, help="the year, when the text does not say it")
+    imp.add_argument(
+        "-o",
+        "--output",
+        type=_path,
+        default=Path("."),
+        metavar="DIR",
+        help="folder to write YEAR.toml into (made if missing; default: here)",
+    )
+    imp.add_argument(
+        "--year",
+        type=YEAR,
+        help=f"the year ({FIRST_YEAR} to {LAST_YEAR}), only for a text whose title does not "
+        f"state it; a title's year must agree",
+    )
     imp.set_defaults(run=_cmd_import_notice)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 refused)."""
+    """Run the command line; returns the exit status (0 done, 2 refused).
+
+    A malformed argument ends in argparse's usage error (``SystemExit(2)``); a refusal while
+    the command runs (a :class:`HallflowError`) is printed as one line on standard error.
+    Other exceptions are bugs and propagate.
+    """
     args = _parser().parse_args(argv)
     try:
         status: int = args.run(args)
-    except CalendarRangeError as exc:
-        print(f"hallflow: error: {exc} (command line: pass --until YEAR)", file=sys.stderr)
-        return 2
     except HallflowError as exc:
-        print(f"hallflow: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"hallflow: error: {exc}", file=sys.stderr)
+        hint = ""
+        if isinstance(exc, CalendarRangeError) and args.group == "calendar":
+            hint = f" (command line: pass --until YEAR, up to {LAST_YEAR})"
+        print(f"hallflow: error: {_one_line(str(exc))}{hint}", file=sys.stderr)
         return 2
     return status
 

@@ -264,6 +264,13 @@ def _require(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _tables(raw: dict[str, Any], key: str, source: str) -> list[dict[str, Any]]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise CalendarDataError(f"{source}.{key}={value!r} must be an array of tables")
+    return value
+
+
 def _dates(value: Any, where: str) -> list[dt.date]:
     if not isinstance(value, list):
         raise CalendarDataError(f"{where}={value!r} must be a list of dates")
@@ -290,7 +297,7 @@ def loads_year(text: str, source: str = "<string>") -> YearData:
         )
     year = _require(raw, "year", int, source)
     notices = []
-    for i, table in enumerate(raw.get("notices", [])):
+    for i, table in enumerate(_tables(raw, "notices", source)):
         where = f"{source}: notices[{i}]"
         notices.append(
             Notice(
@@ -300,7 +307,7 @@ def loads_year(text: str, source: str = "<string>") -> YearData:
             )
         )
     festivals = []
-    for i, table in enumerate(raw.get("festivals", [])):
+    for i, table in enumerate(_tables(raw, "festivals", source)):
         where = f"{source}: festivals[{i}]"
         name = _require(table, "name", str, where)
         try:
@@ -315,20 +322,32 @@ def loads_year(text: str, source: str = "<string>") -> YearData:
                 festival=festival,
                 holidays=_dates(table.get("holidays", []), f"{where}.holidays"),
                 workdays=_dates(table.get("workdays", []), f"{where}.workdays"),
-                notice=table.get("notice", ""),
+                notice=_require(table, "notice", str, where) if "notice" in table else "",
             )
         )
-    return YearData(
-        year=year,
-        notices=notices,
-        festivals=festivals,
-        provisional=bool(raw.get("provisional", False)),
-    )
+    provisional = raw.get("provisional", False)
+    if not isinstance(provisional, bool):
+        raise CalendarDataError(f"{source}.provisional={provisional!r} must be true or false")
+    return YearData(year=year, notices=notices, festivals=festivals, provisional=provisional)
 
 
 def load_year(path: Path) -> YearData:
-    """Read a year file written by :func:`dump_year` or ``hallflow calendar import-notice``."""
-    return loads_year(Path(path).read_text(encoding="utf-8"), source=str(path))
+    """Read a year file written by :func:`dump_year` or ``hallflow calendar import-notice``.
+
+    Raises:
+        CalendarDataError: the file is not UTF-8, not valid TOML or breaks a rule of the
+            format.
+        OSError: the file cannot be read.
+    """
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CalendarDataError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start : exc.start + 1].hex()} at offset "
+            f"{exc.start}); a year file is TOML, which is UTF-8"
+        ) from None
+    return loads_year(text, source=str(path))
 
 
 def national_years() -> Iterator[YearData]:

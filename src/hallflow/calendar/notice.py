@@ -8,8 +8,9 @@ newspaper, and returns a :class:`~hallflow.calendar.data.YearData` ready to be w
 
 The wording changed over the years, so the parser does not follow one template. It reads:
 
-* the title (which gives the year unless ``year=`` is passed), the document number if the
-  text carries one (the 2026 notice does not) and the signing date at the end;
+* the title (which gives the year; ``year=`` is only for a text without a title, and must
+  agree with the title when there is one), the document number if the text carries one
+  (the 2026 notice does not) and the signing date at the end;
 * one numbered section per festival (``一、元旦:``), or per pair of festivals that share a
   break (``六、中秋节、国庆节:``); anything before the first section, such as the statement
   of principles that opens the 2025 notice, is not read for dates;
@@ -37,6 +38,11 @@ whole block is ``national_day`` and no ``mid_autumn`` entry is made. The entries
 order in which the section heading names the festivals. This is the rule the shipped data
 (``hallflow/calendar/data/cn``) and :mod:`hallflow.calendar.provisional` follow.
 
+**Encodings.** :func:`decode_notice` turns the bytes of a saved notice into text: UTF-8
+(with or without a byte-order mark) first, then GB18030, the national standard that
+contains GBK and GB2312 and that Chinese Windows tools save in. :func:`import_notice`
+reads a file with it.
+
 Everything the parser cannot reconcile raises :class:`~hallflow.errors.NoticeParseError`
 with the name of the rule, a message and the 1-based number and text of the line at fault.
 """
@@ -56,11 +62,13 @@ from hallflow.calendar.data import Festival, FestivalDays, Notice, YearData
 from hallflow.calendar.lunar import mid_autumn
 from hallflow.errors import CalendarDataError, NoticeParseError
 
-__all__ = ["RULES", "import_notice", "parse_notice"]
+__all__ = ["ENCODINGS", "RULES", "decode_notice", "import_notice", "parse_notice"]
 
 RULES: tuple[str, ...] = (
+    "unknown-encoding",
     "not-a-notice",
     "missing-year",
+    "year-mismatch",
     "missing-issued-date",
     "unknown-festival",
     "unsupported-combination",
@@ -74,6 +82,51 @@ RULES: tuple[str, ...] = (
     "inconsistent-data",
 )
 """The rule names a :class:`~hallflow.errors.NoticeParseError` from this module can carry."""
+
+_CODECS: tuple[tuple[str, str], ...] = (("UTF-8", "utf-8-sig"), ("GB18030", "gb18030"))
+
+ENCODINGS: tuple[str, ...] = tuple(name for name, _ in _CODECS)
+"""The encodings :func:`decode_notice` tries, in order: UTF-8 (with or without a byte-order
+mark), then GB18030 (which contains GBK and GB2312)."""
+
+
+def decode_notice(data: bytes, *, source: str | None = None) -> str:
+    """The text of a notice saved as bytes: UTF-8 (with or without BOM), else GB18030.
+
+    GB18030 is a superset of GBK and GB2312, so a notice saved by a Chinese Windows tool
+    decodes too; ASCII reads the same in both. Bytes that start with the UTF-8 byte-order
+    mark are read as UTF-8 only.
+
+    Args:
+        data: the bytes of the file.
+        source: where the bytes come from (a file name), for the error message.
+
+    Returns:
+        The decoded text, without a byte-order mark.
+
+    Raises:
+        NoticeParseError: no encoding tried decodes the bytes (rule ``unknown-encoding``);
+            the message names the source, each encoding tried and where it failed.
+    """
+    bom = data.startswith(b"\xef\xbb\xbf")
+    failures: list[str] = []
+    for name, codec in _CODECS[:1] if bom else _CODECS:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError as exc:
+            offset = exc.start + len(data) - len(exc.object)  # utf-8-sig drops the BOM
+            failures.append(f"{name} (byte 0x{data[offset : offset + 1].hex()} at offset {offset})")
+    where = f"{source}: " if source is not None else ""
+    if bom:
+        what = f"a UTF-8 byte-order mark, then bytes that are not {failures[0]}"
+    else:
+        what = f"neither {' nor '.join(failures)} text"
+    raise NoticeParseError(
+        "unknown-encoding",
+        f"{where}{what}; encodings tried: {', '.join(ENCODINGS[: len(failures)])}; "
+        f"save the notice as UTF-8",
+    )
+
 
 # --- normalisation -----------------------------------------------------------------------
 
@@ -107,6 +160,8 @@ def _cn_value(run: str) -> int | None:
             return None
         return high * 10 + low
     # Years are written digit by digit (二〇二四), small numbers as one digit.
+    if len(run) > 4:
+        return None
     return int("".join(str(_CN_DIGITS[c]) for c in run))
 
 
@@ -165,7 +220,7 @@ _DATE = re.compile(
 _CONNECTOR = re.compile(r"^\s*(?:至|到|—+|―+|–|-+|~)\s*$")
 _BRACKET = re.compile(r"\(([^()\n]*)\)")
 _WEEKDAY_NOTE = re.compile(r"(?:星期|礼拜|周)([一二三四五六日天七])")
-_COUNT = re.compile(r"(?:共|放假|连休)\s*(?P<n>\d+)\s*天")
+_COUNT = re.compile(r"(?:共|放假|连休)\s*(?P<n>\d{1,4})\s*天")
 _SKIP = ("鼓励", "提倡", "倡导")
 _WORK = "上班"
 _OFF = ("放假", "补休")
@@ -482,6 +537,14 @@ def _notice(text: _Text, sections: list[_Section], year: int | None) -> tuple[in
     head = text.text[: sections[0].header]
     title_match = _TITLE.search(head) or _TITLE.search(text.text)
     title = re.sub(r"\s+", "", title_match.group("title")) if title_match else ""
+    if year is not None and title_match is not None and int(title_match["year"]) != year:
+        stated = int(title_match["year"])
+        raise text.error(
+            "year-mismatch",
+            f"the title states the year {stated}, but year={year} was given (year= is only "
+            f"for a text without a title)",
+            title_match.start("title"),
+        )
     if year is None:
         if title_match is None:
             first = next((i for i, line in enumerate(text.original) if line.strip()), 0)
@@ -525,7 +588,8 @@ def parse_notice(text: str, *, year: int | None = None) -> YearData:
     Args:
         text: the notice as plain text: title, document number (optional), one section per
             festival, and the signing date on a line of its own at the end.
-        year: the year the notice arranges; taken from the title when not given.
+        year: the year the notice arranges, for a text whose title does not state it (a
+            text with a title must state the same year; the title decides).
 
     Returns:
         The year's data, citing the notice (number, signing date, title).
@@ -533,7 +597,8 @@ def parse_notice(text: str, *, year: int | None = None) -> YearData:
     Raises:
         NoticeParseError: the text has no festival sections, names an unknown festival, or
             contradicts itself (a stated count of days, a weekday, a make-up working day
-            that is not a weekend day); ``rule``, ``line_no`` and ``line`` say where.
+            that is not a weekend day, a ``year`` the title does not state); ``rule``,
+            ``line_no`` and ``line`` say where.
     """
     parsed_text = _Text.of(text)
     sections = _sections(parsed_text)
@@ -556,17 +621,20 @@ def parse_notice(text: str, *, year: int | None = None) -> YearData:
 
 
 def import_notice(path: Path | str, *, year: int | None = None) -> YearData:
-    """Read a notice from a UTF-8 text file and parse it with :func:`parse_notice`.
+    """Read a notice from a text file and parse it with :func:`parse_notice`.
 
     Args:
-        path: the file holding the notice text.
-        year: the year the notice arranges; taken from the title when not given.
+        path: the file holding the notice text, UTF-8 (with or without BOM) or GB18030
+            (see :func:`decode_notice`).
+        year: the year the notice arranges, for a text whose title does not state it.
 
     Returns:
         The year's data.
 
     Raises:
-        NoticeParseError: the text is not a valid holiday notice (see :func:`parse_notice`).
+        NoticeParseError: the file is neither UTF-8 nor GB18030 text, or the text is not a
+            valid holiday notice (see :func:`parse_notice`).
         OSError: the file cannot be read.
     """
-    return parse_notice(Path(path).read_text(encoding="utf-8-sig"), year=year)
+    path = Path(path)
+    return parse_notice(decode_notice(path.read_bytes(), source=str(path)), year=year)
