@@ -125,6 +125,8 @@ ORG = Organisation(
         _authority("clerk", {Power.ACCEPT}, "A-1"),
         _authority("rev1", {Power.REVIEW}, "A-2"),
         _authority("rev2", {Power.REVIEW}, "A-3"),
+        _authority("fire", {Power.REVIEW}, "F-1"),
+        _authority("land", {Power.REVIEW}, "L-1"),
         _authority(
             "chief",
             {Power.ACCEPT, Power.REVIEW, Power.DECIDE, Power.SEAL, Power.COORDINATE},
@@ -140,6 +142,10 @@ APPLICANT = NaturalPerson("Zhang San", "11010519491231002X")
 
 def at(m: int, d: int, hh: int = 10, mm: int = 0, y: int = 2026) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=SH)
+
+
+NOW = at(12, 31, 18, y=2027)
+"""The fixture hall's clock: every instant the case tests use lies before it."""
 
 
 class DeemedApproval:
@@ -172,6 +178,6 @@ def build_hall(store: EventStore | None = None) -> Hall:
         store=store or MemoryStore(),
         seals=seals,
         seal_provider=provider,
-        settings=HallSettings(new_id=lambda: f"case-{next(counter):04d}"),
+        settings=HallSettings(new_id=lambda: f"case-{next(counter):04d}", now=lambda: NOW),
         plugins=plugin_manager([DeemedApproval()]),
     )

@@ -12,7 +12,8 @@ import pytest
 
 from hallflow.cases.hall import APPLICANT, SUPERVISION, Hall
 from hallflow.cases.lifecycle import CaseState
-from hallflow.errors import CaseCommandError, CaseStateError, ConcurrencyError, MaterialsError
+from hallflow.cases.pipeline import event
+from hallflow.errors import CaseCommandError, CommandInputError, CaseStateError, ConcurrencyError, MaterialsError
 from hallflow.seals import SealImpression, verify_impression
 from hallflow.store import SQLiteStore
 from hallflow.timeline import Limit, Outcome, PauseReason
@@ -204,7 +205,7 @@ def test_suspension_extension_and_deemed_approval(hall: Hall) -> None:
 def test_extension_before_expiry_moves_the_due_date(hall: Hall) -> None:
     case_id = submit(hall)
     hall.accept(case_id, actor="clerk", at=at(11, 2, 11))
-    with pytest.raises(CaseCommandError, match="reasons"):
+    with pytest.raises(CommandInputError, match="reason"):
         hall.extend(case_id, Limit.working_days(10), actor="chief", at=at(11, 27), reason=" ")
     case = hall.extend(
         case_id, Limit.working_days(10), actor="chief", at=at(11, 27), reason="expert opinions"
@@ -258,7 +259,7 @@ def test_withdraw_not_accept_revoke(hall: Hall) -> None:
     with pytest.raises(CaseStateError):
         hall.accept(a, actor="clerk", at=at(11, 3))
     b = submit(hall)
-    with pytest.raises(CaseCommandError, match="written reason"):
+    with pytest.raises(CommandInputError, match="written reason"):
         hall.not_accept(b, "  ", actor="clerk", at=at(11, 3))
     assert hall.not_accept(
         b, "outside remit", actor="clerk", at=at(11, 3), redirect_window="pl"
@@ -285,14 +286,11 @@ def test_two_clerks_one_case_exactly_one_wins(tmp_path: object) -> None:
     stale = second.case(case_id)
     first.accept(case_id, actor="clerk", at=at(11, 2, 11))
     with pytest.raises(ConcurrencyError):
-        second._commit(
+        second._pipeline.commit(
             stale,
-            [
-                second._event(
-                    "accepted", "clerk", at(11, 2, 12), clock_start=at(11, 2, 12).isoformat()
-                )
-            ],
+            [event("accepted", "clerk", at(11, 2, 12), clock_start=at(11, 2, 12).isoformat())],
             at(11, 2, 12),
+            None,
             None,
         )
     assert second.case(case_id).version == 2

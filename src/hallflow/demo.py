@@ -395,7 +395,8 @@ def build_hall(
         store=store,
         seals=seals,
         seal_provider=_seal_provider(seed),
-        settings=HallSettings(),
+        # a simulation: its instants are the simulated month's, not today's
+        settings=HallSettings(future_tolerance=None),
     )
     return hall, label
 
@@ -806,9 +807,7 @@ class _Simulation:
 
         def hand(holder: str) -> _Action:
             def step(at: dt.datetime) -> None:
-                self.hall.seals = self.hall.seals.change(
-                    SEAL_CODE, at, by="centre director", holder=holder
-                )
+                self.hall.change_seal(SEAL_CODE, actor=CHIEF, at=at, holder=holder)
 
             return step
 

@@ -1,8 +1,10 @@
 """Cases: the lifecycle, the case rebuilt from its events, and the Hall facade."""
 
 from hallflow.cases.case import Case, Decision, Opinion, StepProgress, fold
+from hallflow.cases import commands
 from hallflow.cases.hall import APPLICANT, SUPERVISION, Hall, HallSettings
 from hallflow.cases.lifecycle import CaseLifecycle, CaseState, Command, allowed_commands
+from hallflow.cases.supervision import SweepFailure, SweepReport
 
 __all__ = [
     "APPLICANT",
@@ -16,6 +18,9 @@ __all__ = [
     "HallSettings",
     "Opinion",
     "StepProgress",
+    "SweepFailure",
+    "SweepReport",
     "allowed_commands",
+    "commands",
     "fold",
 ]

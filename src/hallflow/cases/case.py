@@ -14,6 +14,8 @@ import attrs
 
 from hallflow.calendar.engine import WorkCalendar
 from hallflow.cases.lifecycle import CaseState, Command, next_state
+from hallflow.cases.upcast import upcast
+from hallflow.errors import HistoryError
 from hallflow.store.base import StoredEvent
 from hallflow.timeline.clock import Clock, ClockPolicy, ClockState
 from hallflow.timeline.events import (
@@ -329,21 +331,70 @@ class _Builder:
 
 
 def fold(events: Sequence[StoredEvent]) -> Case:
-    """Rebuild a case from its stored events (the first must be ``submitted``)."""
-    if not events or events[0].kind != "submitted":
-        raise ValueError("a case's history must start with a 'submitted' event")
-    b = _Builder(events[0])
-    for event in events[1:]:
-        _apply(b, event)
-    return _freeze(b, tuple(events))
+    """Rebuild a case from its stored events (the first must be ``submitted``).
+
+    Each event is read through :func:`~hallflow.cases.upcast.upcast` (older payload shapes)
+    and checked: positions run 1, 2, 3…, instants never go backwards, every state move is
+    one the lifecycle allows.
+
+    Raises:
+        HistoryError: the history is malformed, reordered or inconsistent; it names the
+            case and the position of the first event at fault.
+    """
+    if not events:
+        raise HistoryError("?", 0, "a case's history cannot be empty")
+    first = upcast(events[0])
+    if first.kind != "submitted" or first.seq != 1:
+        raise HistoryError(
+            first.case_id, first.seq, "a case's history must start with a 'submitted' event"
+        )
+    try:
+        b = _Builder(first)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise HistoryError(first.case_id, 1, f"malformed 'submitted' payload: {exc!r}") from None
+    history = [first]
+    _replay(b, history, events[1:], first.at)
+    return _freeze(b, tuple(history))
 
 
 def fold_more(case: Case, events: Sequence[StoredEvent]) -> Case:
     """``case`` with further events applied: equal to folding the whole history again."""
     b = _Builder.resume(case)
-    for event in events:
-        _apply(b, event)
-    return _freeze(b, (*case.history, *events))
+    history = list(case.history)
+    _replay(b, history, events, history[-1].at)
+    return _freeze(b, tuple(history))
+
+
+def _replay(
+    b: _Builder, history: list[StoredEvent], events: Sequence[StoredEvent], last: dt.datetime
+) -> None:
+    for raw in events:
+        event = upcast(raw)
+        expected = len(history) + 1
+        if event.seq != expected or event.case_id != b.case_id:
+            raise HistoryError(
+                b.case_id,
+                expected,
+                f"expected event {expected} of case {b.case_id!r}, found event {event.seq} "
+                f"of case {event.case_id!r}",
+            )
+        if event.at < last:
+            raise HistoryError(
+                b.case_id,
+                event.seq,
+                f"{event.kind!r} at {event.at.isoformat()} precedes the event before it "
+                f"({last.isoformat()}): the history is out of order",
+            )
+        try:
+            _apply(b, event)
+        except HistoryError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise HistoryError(
+                b.case_id, event.seq, f"malformed {event.kind!r} payload: {exc!r}"
+            ) from None
+        last = event.at
+        history.append(event)
 
 
 def _freeze(b: _Builder, history: tuple[StoredEvent, ...]) -> Case:
@@ -382,15 +433,16 @@ def _freeze(b: _Builder, history: tuple[StoredEvent, ...]) -> Case:
 
 def _apply(b: _Builder, event: StoredEvent) -> None:
     kind, p, at = event.kind, event.payload, event.at
-    command = EVENT_COMMANDS.get(kind)
-    if kind not in EVENT_COMMANDS:
-        raise ValueError(f"unknown event kind {kind!r} in case {event.case_id}")
+    if kind not in EVENT_COMMANDS or kind == "submitted":
+        raise HistoryError(event.case_id, event.seq, f"unexpected event kind {kind!r}")
+    command = EVENT_COMMANDS[kind]
     if command is not None:
         target = next_state(b.state, command)
         if target is None:
-            raise ValueError(
-                f"case {event.case_id} event {event.seq} ({kind}) is not allowed in state "
-                f"{b.state.value}: the history is inconsistent"
+            raise HistoryError(
+                event.case_id,
+                event.seq,
+                f"{kind!r} is not allowed in state {b.state.value}: the history is inconsistent",
             )
         b.state = target
     if kind in ("accepted", "accepted_with_gaps"):
@@ -458,8 +510,11 @@ def _apply(b: _Builder, event: StoredEvent) -> None:
         b.suspension = None
         if b.clock_events and isinstance(b.clock_events[-1], Paused | Excluded):
             b.clock_events.append(Resumed(at))
+        if kind == "decided" and p["outcome"] not in ("approved", "denied"):
+            raise HistoryError(event.case_id, event.seq, f"unknown outcome {p['outcome']!r}")
+        approved = p["outcome"] == "approved" if kind == "decided" else p["approved"] is True
         b.decision = Decision(
-            approved=bool(p["approved"]),
+            approved=approved,
             reasons=str(p.get("reasons", "")),
             remedies=tuple(p.get("remedies", ())),
             by=event.actor,

@@ -1,76 +1,85 @@
 """The Hall: the API an e-government platform embeds.
 
 A :class:`Hall` is built from a catalogue, an organisation (windows, staff, authorities), a
-calendar, an event store and a seal provider. Every command loads the case's events,
-checks the actor's authority and the case's state, appends the new events in one atomic,
-version-checked write, and returns the case as rebuilt from its events. A refused command
-raises a :class:`~hallflow.errors.CaseCommandError` (who, what, which case, which rule) and
-records nothing.
+calendar, an event store and a seal provider. Its methods are the friendly form of the
+commands in :mod:`hallflow.cases.commands`: each builds a command value (which validates its
+arguments) and runs it through the one pipeline (:mod:`hallflow.cases.pipeline`) — authority,
+idempotency, time order and state, checked in the same order for every command — whose
+handler (in :mod:`~hallflow.cases.intake`, :mod:`~hallflow.cases.review`,
+:mod:`~hallflow.cases.joint`, :mod:`~hallflow.cases.decision`,
+:mod:`~hallflow.cases.closing`) turns case + command into events. A refused command raises a
+:class:`~hallflow.errors.HallflowError` subclass naming who, what, which case and which rule,
+and records nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Concatenate, ParamSpec
+from typing import Any
 
 import attrs
 import pluggy
 import uuid6
 
 from hallflow.calendar.engine import WorkCalendar
-from hallflow.cases.case import Case, Opinion, StepProgress, fold, fold_more, limit_to
-from hallflow.cases.lifecycle import CaseState, Command, next_state
-from hallflow.errors import (
-    CaseCommandError,
-    CaseStateError,
-    ClockError,
-    HallflowError,
-    MaterialsError,
+from hallflow.cases import closing, decision, intake, joint, review
+from hallflow.cases.case import Case, Opinion, fold
+from hallflow.cases.commands import (
+    Accept,
+    AcceptWithGaps,
+    AddSigner,
+    ApproveOnPledge,
+    AssignSigners,
+    CaseCommand,
+    Decide,
+    DeemApproved,
+    Deliver,
+    Extend,
+    GiveOpinion,
+    NotAccept,
+    RequestCorrection,
+    Resume,
+    ReturnCase,
+    Revoke,
+    Seal,
+    Sign,
+    Submit,
+    Supply,
+    SupplyDeferred,
+    Suspend,
+    SweepOpinions,
+    Transfer,
+    VerifyPledge,
+    Withdraw,
 )
-from hallflow.model.catalogue import Catalogue, Matter, SilencePolicy, Step, StepKind
-from hallflow.model.identity import Applicant, LegalPerson, NaturalPerson, applicant_key
-from hallflow.model.org import Organisation, Power
-from hallflow.plugins.policy import (
-    Escalation,
-    EscalationAction,
-    EventSink,
-    Quote,
-    price,
-)
+from hallflow.cases.lifecycle import CaseState
+from hallflow.cases.pipeline import APPLICANT, SUPERVISION, Pipeline, Rule
+from hallflow.cases.registry import SealLedger
+from hallflow.cases.supervision import SweepReport, sweep
+from hallflow.errors import CommandInputError, HallflowError, HistoryError
+from hallflow.model.catalogue import Catalogue
+from hallflow.model.identity import Applicant
+from hallflow.model.org import Organisation
+from hallflow.plugins.policy import EventSink, Quote, price
 from hallflow.seals import SealKind, SealProvider, SealRegistry
-from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
+from hallflow.store.base import CaseRow, EventStore, utc_now
 from hallflow.timeline.clock import Clock, ClockPolicy
 from hallflow.timeline.events import PauseReason
-from hallflow.timeline.limits import Limit, Unit
+from hallflow.timeline.limits import Limit
 
 __all__ = ["APPLICANT", "SUPERVISION", "Hall", "HallSettings"]
 
-SUPERVISION = "supervision"
-"""The actor name of the electronic-supervision system (deemed approvals, silence)."""
-
-APPLICANT = "applicant"
-"""The actor name an applicant acts under (``applicant`` or ``applicant:<key>``)."""
-
 DEFAULT_REMEDIES = ("administrative review", "administrative litigation")
 
-_NEUTRAL = frozenset(
-    {
-        "signers_assigned",
-        "step_signed",
-        "returned_to_step",
-        "transferred",
-        "opinion_requested",
-        "opinion_given",
-        "opinion_deemed",
-        "escalated",
-        "deferred_supplied",
-    }
-)
-"""Event kinds that never move a running case's due instant."""
+
+def _tolerance(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, dt.timedelta) or value < dt.timedelta(0)):
+        raise CommandInputError(
+            f"HallSettings.{attribute.name}", "must be None or a timedelta >= 0", value
+        )
 
 
 @attrs.define(frozen=True, slots=True)
@@ -87,6 +96,11 @@ class HallSettings:
             (version 7, RFC 9562) as 32 hex digits: identifiers sort by creation, and the
             cases a hall opens together sit together in the store's indexes, so that
             concurrent commands touch — and sync — fewer pages than random ids would.
+        now: the hall's clock (an aware instant); commands dated later than it by more than
+            ``future_tolerance`` are refused.
+        future_tolerance: how far in the future a command may be dated (clocks drift
+            between machines); None turns the check off — for replays and simulations whose
+            instants are not today's.
     """
 
     clock_policy: ClockPolicy = attrs.field(factory=ClockPolicy)
@@ -94,37 +108,13 @@ class HallSettings:
     delivery: Limit = attrs.field(factory=lambda: Limit.working_days(10))
     remedies: tuple[str, ...] = DEFAULT_REMEDIES
     new_id: Callable[[], str] = attrs.field(default=lambda: uuid6.uuid7().hex, eq=False)
+    now: Callable[[], dt.datetime] = attrs.field(default=utc_now, eq=False)
+    future_tolerance: dt.timedelta | None = attrs.field(
+        default=dt.timedelta(minutes=5), validator=_tolerance
+    )
 
 
-def _applicant_data(applicant: Applicant) -> dict[str, Any]:
-    if isinstance(applicant, NaturalPerson):
-        return {"type": "natural", "name": applicant.name, "key": applicant_key(applicant)}
-    if isinstance(applicant, LegalPerson):
-        return {"type": "legal", "name": applicant.name, "key": applicant_key(applicant)}
-    raise HallflowError(f"applicant={applicant!r} must be a NaturalPerson or a LegalPerson")
-
-
-_P = ParamSpec("_P")
-
-
-def _idempotent(
-    command: Callable[Concatenate[Hall, str, _P], Case],
-) -> Callable[Concatenate[Hall, str, _P], Case]:
-    """Answer a command repeated with the same idempotency key with the earlier result.
-
-    The check runs before anything else, so a retry of a command that moved the case on is
-    not refused by the state it moved the case to.
-    """
-
-    @functools.wraps(command)
-    def run(hall: Hall, case_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> Case:
-        key = kwargs.get("idempotency_key")
-        done = hall._replayed(case_id, key if isinstance(key, str) else None)
-        if done is not None:
-            return done
-        return command(hall, case_id, *args, **kwargs)
-
-    return run
+_STATES = {s.value: s for s in CaseState}
 
 
 class Hall:
@@ -135,7 +125,10 @@ class Hall:
         organisation: windows, staff, authorities, leave and A/B posts.
         calendar: the hall's working-day calendar (with its hours and cut-off).
         store: where events are kept.
-        seals: the seal registry.
+        seals: the seal registry as configured; changes made through
+            :meth:`activate_seal`, :meth:`change_seal` and :meth:`revoke_seal` are recorded
+            in the store and applied on top of it, so every Hall on the same store knows
+            them.
         seal_provider: signs decisions (the software Ed25519 provider by default).
         settings: the hall's case rules.
         plugins: the plugin manager whose hooks decide locality rules (acceptance checks,
@@ -164,7 +157,6 @@ class Hall:
         self.organisation = organisation
         self.calendar = calendar
         self.store = store
-        self.seals = seals
         self.seal_provider = seal_provider
         self.settings = settings or HallSettings()
         if plugins is None:
@@ -178,8 +170,50 @@ class Hall:
         self._cache: OrderedDict[str, Case] = OrderedDict()
         self._rows: dict[str, CaseRow] = {}
         self._cache_lock = threading.Lock()
+        rules: dict[type[Any], Rule[Any]] = {}
+        for phase in (intake, review, joint, decision, closing):
+            rules.update(phase.RULES)
+        self._pipeline = Pipeline(self, rules)
+        self._ledger = SealLedger(self, seals)
 
     _CACHE_SIZE = 4096
+
+    # ------------------------------------------------------------------ running commands
+
+    def execute(self, command: Submit | CaseCommand, *, idempotency_key: str | None = None) -> Case:
+        """Run a command value (:mod:`hallflow.cases.commands`) through the pipeline.
+
+        Every friendly method below builds one command and calls this. Use it directly for
+        commands that arrive as data (:func:`hallflow.cases.commands.structure` of a JSON
+        body).
+
+        Args:
+            command: the command.
+            idempotency_key: names the request: a retry with the same key and the same
+                command returns the earlier result; the same key with anything else is an
+                :class:`~hallflow.errors.IdempotencyError`.
+
+        Returns:
+            The case after the command.
+
+        Raises:
+            CommandInputError: not a command, or a malformed key.
+            NotAuthorisedError: the actor may not run it.
+            TimeOrderError: its instant precedes the case's last event or is in the future.
+            CaseStateError: the case's state does not allow it.
+            IdempotencyError: the key was used for another command.
+            CaseCommandError: another rule of the command refused it.
+        """
+        return self._pipeline.run(command, idempotency_key)
+
+    @property
+    def seals(self) -> SealRegistry:
+        """The seal registry in force: the configured one with every recorded change."""
+        return self._ledger.current()
+
+    def current_seals(self) -> SealRegistry:
+        """The seal registry in force, re-read from the store (another Hall may have changed it)."""
+        return self._ledger.current()
 
     # ------------------------------------------------------------------ queries
 
@@ -188,7 +222,13 @@ class Hall:
 
         Rebuilt cases are cached; the cache is checked against the store's version of the
         case on every call, so a write by another process or Hall is always seen.
+
+        Raises:
+            CommandInputError: ``case_id`` is not a case id.
+            CaseNotFoundError: no such case.
+            HistoryError: the stored history cannot be replayed.
         """
+        _check_case_id(case_id)
         cached = self._cache.get(case_id)
         if cached is not None and cached.version == self.store.version(case_id):
             with self._cache_lock:
@@ -212,19 +252,41 @@ class Hall:
         matter: str | None = None,
         applicant: str | None = None,
         window: str | None = None,
-        state: CaseState | None = None,
+        state: CaseState | str | None = None,
         due_from: dt.datetime | None = None,
         due_to: dt.datetime | None = None,
     ) -> list[CaseRow]:
-        """Cases by matter, applicant, window, state, or due in ``[due_from, due_to)``."""
-        return self.store.find(
+        """Cases by matter, applicant, window, state, or due in ``[due_from, due_to)``.
+
+        ``state`` is a :class:`~hallflow.cases.lifecycle.CaseState` or its value
+        (``"closed"``).
+
+        Raises:
+            CommandInputError: a filter of the wrong type, or an unknown state.
+        """
+        for name, value in (("matter", matter), ("applicant", applicant), ("window", window)):
+            if value is not None and (type(value) is not str or not _valid_text(value)):
+                raise CommandInputError(f"find.{name}", "must be None or a str", value)
+        wanted: str | None = None
+        if state is not None:
+            found = _STATES.get(state) if isinstance(state, str) else None
+            if found is None:
+                raise CommandInputError(
+                    "find.state", f"must be one of {sorted(_STATES)} or a CaseState", state
+                )
+            wanted = found.value
+        for name, bound in (("due_from", due_from), ("due_to", due_to)):
+            if bound is not None and not _aware(bound):
+                raise CommandInputError(f"find.{name}", "must be None or an aware datetime", bound)
+        rows = self.store.find(
             matter=matter,
             applicant=applicant,
             window=window,
-            state=state.value if state is not None else None,
+            state=wanted,
             due_from=due_from,
             due_to=due_to,
         )
+        return [r for r in rows if not r.case_id.startswith("hallflow:")]
 
     def clocks(self, case: Case) -> dict[str, Clock]:
         """The case's clocks, by name.
@@ -232,7 +294,24 @@ class Hall:
         ``promised`` and ``legal`` once it is accepted; ``delivery`` once it is decided
         (Licensing Law Art. 44: deliver within the settings' delivery limit of the
         decision; it stops at delivery).
+
+        Raises:
+            CommandInputError: ``case`` is not a :class:`Case`.
+            HistoryError: the case's events do not make valid clocks (a history the
+                pipeline would not have written).
         """
+        if not isinstance(case, Case):
+            raise CommandInputError("clocks.case", "must be a Case", case)
+        try:
+            return self._clocks(case)
+        except HallflowError as exc:
+            if isinstance(exc, HistoryError):
+                raise
+            raise HistoryError(
+                case.case_id, case.version, f"its clocks cannot be built: {exc}"
+            ) from exc
+
+    def _clocks(self, case: Case) -> dict[str, Clock]:
         matter = self.catalogue.get(case.matter)
         out: dict[str, Clock] = {}
         for name, limit in (("promised", matter.promised_limit), ("legal", matter.legal_limit)):
@@ -255,124 +334,21 @@ class Hall:
 
     def opinion_clock(self, case: Case, opinion: Opinion) -> Clock | None:
         """A co-department's reply clock on a joint case."""
-        if opinion.requested_at is None:
-            return None
-        return Clock.start(opinion.department, opinion.limit, self.calendar, opinion.requested_at)
+        if not isinstance(opinion, Opinion):
+            raise CommandInputError("opinion_clock.opinion", "must be an Opinion", opinion)
+        return joint.opinion_clock(self, opinion.requested_at, opinion.department, opinion.limit)
 
-    # ------------------------------------------------------------------ plumbing
+    def decision_document(self, case: Case) -> dict[str, Any]:
+        """The canonical decision document a seal signs, derived from the case's events."""
+        if not isinstance(case, Case):
+            raise CommandInputError("decision_document.case", "must be a Case", case)
+        return closing.decision_document(case)
 
-    def _replayed(self, case_id: str, key: str | None) -> Case | None:
-        """The earlier result of a command repeated with the same idempotency key."""
-        if key is None:
-            return None
-        version = self.store.key_version(case_id, key)
-        if version is None:
-            return None
-        return fold(self.store.load(case_id)[:version])
-
-    def _matter(self, case: Case) -> Matter:
-        return self.catalogue.get(case.matter)
-
-    def _authorise(
-        self, actor: str, power: Power, case: Case, command: str, at: dt.datetime
-    ) -> None:
-        matter = self._matter(case)
-        permission = self.organisation.may(actor, power, matter, case.window, at.date())
-        if not permission.allowed:
-            raise CaseCommandError(actor, command, case.case_id, permission.reason)
-
-    def _applicant_or(
-        self, actor: str, power: Power, case: Case, command: str, at: dt.datetime
-    ) -> None:
-        if actor in (APPLICANT, f"{APPLICANT}:{case.applicant}"):
-            return
-        self._authorise(actor, power, case, command, at)
-
-    def _require_state(self, case: Case, command: Command, actor: str) -> None:
-        if next_state(case.state, command) is None:
-            raise CaseStateError(
-                actor,
-                command.value,
-                case.case_id,
-                f"the case is {case.state.value}; {command.value} is not allowed then",
-            )
-
-    def _row(
-        self,
-        case: Case,
-        at: dt.datetime,
-        previous: CaseRow | None = None,
-        kinds: Iterable[str] = (),
-    ) -> CaseRow:
-        """The query projection of ``case``.
-
-        The due instant is recomputed only when the new events can move it; otherwise the
-        previous row's due is kept (a running clock's due does not depend on the instant).
-        """
-        if (
-            previous is not None
-            and previous.version + len(list(kinds)) == case.version
-            and case.state is CaseState.REVIEWING
-            and previous.state == CaseState.REVIEWING.value
-            and all(kind in _NEUTRAL for kind in kinds)
-        ):
-            return attrs.evolve(previous, version=case.version)
-        due: dt.datetime | None = None
-        if not case.closed and case.state is not CaseState.SEALED and case.clock_events:
-            matter = self._matter(case)
-            clock = case.clock(
-                "promised", matter.promised_limit, self.calendar, self.settings.clock_policy
-            )
-            if clock is not None:
-                due = clock.due(max(at, clock.events[-1].at))
-        return CaseRow(
-            case_id=case.case_id,
-            matter=case.matter,
-            applicant=case.applicant,
-            window=case.window,
-            state=case.state.value,
-            due=due,
-            version=case.version,
-        )
-
-    def _commit(
-        self,
-        case: Case,
-        events: Sequence[NewEvent],
-        at: dt.datetime,
-        idempotency_key: str | None,
-    ) -> Case:
-        stored = [
-            StoredEvent(
-                case_id=case.case_id,
-                seq=case.version + i + 1,
-                kind=e.kind,
-                actor=e.actor,
-                at=e.at,
-                payload=e.payload,
-                recorded_at=e.at,
-            )
-            for i, e in enumerate(events)
-        ]
-        updated = fold_more(case, stored)
-        previous = self._rows.get(case.case_id)
-        if previous is not None and previous.version != case.version:
-            previous = None
-        row = self._row(updated, at, previous, [e.kind for e in events])
-        version = self.store.append(
-            case.case_id,
-            case.version,
-            list(events),
-            row,
-            idempotency_key=idempotency_key,
-        )
-        self._rows[case.case_id] = row
-        if version != updated.version:  # an earlier identical request: answer with it
-            return fold(self.store.load(case.case_id)[:version])
-        return self._remember(updated)
-
-    def _event(self, kind: str, actor: str, at: dt.datetime, **payload: Any) -> NewEvent:
-        return NewEvent(kind=kind, actor=actor, at=at, payload=payload)
+    def broken_pledges(self, applicant: str) -> list[str]:
+        """The cases in which ``applicant`` broke a pledge."""
+        if type(applicant) is not str or not _valid_text(applicant):
+            raise CommandInputError("broken_pledges.applicant", "must be a str", applicant)
+        return decision.broken_pledges(self, applicant)
 
     # ------------------------------------------------------------------ intake
 
@@ -391,98 +367,49 @@ class Hall:
         case_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Receive an application (at a window, online or through a proxy window).
+        """Receive an application (收件) at a window, online or through a proxy window.
+
+        Checks: the matter, window and materials are known and the window handles the
+        matter (the message names the windows that do); at a window or proxy window the
+        actor holds the accept power there; online, the actor is the applicant themself.
+        With an idempotency key and no ``case_id`` the case id is derived from the key, so a
+        retry finds the same case.
 
         Raises:
-            CaseCommandError: the window does not handle the matter (the message names the
-                windows that do), or the actor may not receive at this window.
+            CommandInputError: a malformed argument.
+            NotAuthorisedError: the actor may not receive here (or is not the applicant).
+            CaseCommandError: the window does not handle the matter, or the case id is
+                taken.
             MaterialsError: a material code the matter does not know.
         """
-        spec = self.catalogue.get(matter)
-        if case_id is not None:
-            done = self._replayed(case_id, idempotency_key)
-            if done is not None:
-                return done
-        case_id = case_id or self.settings.new_id()
-        supplied = sorted(set(materials))
-        known = {m.code for m in spec.materials}
-        unknown = [m for m in supplied if m not in known]
-        if unknown:
-            raise MaterialsError(actor, "submit", case_id, f"unknown materials {unknown}")
-        handled = self.organisation.window(window)
-        if not handled.handles(spec):
-            others = [w.code for w in self.organisation.windows if w.handles(spec)]
-            raise CaseCommandError(
-                actor,
-                "submit",
-                case_id,
-                f"window {window} does not handle matter {matter}; go to {others or 'none'}",
-            )
-        if channel == "window":
-            permission = self.organisation.may(actor, Power.ACCEPT, spec, window, at.date())
-            if not permission.allowed:
-                raise CaseCommandError(actor, "submit", case_id, permission.reason)
-        event = self._event(
-            "submitted",
-            actor,
-            at,
+        command = Submit(
             matter=matter,
-            applicant=_applicant_data(applicant),
+            applicant=applicant,
             window=window,
-            channel=channel,
-            materials=supplied,
-            conditions=sorted(set(conditions)),
-            facts=dict(facts or {}),
-            steps=[s.code for s in spec.procedure.steps],
+            materials=materials,  # type: ignore[arg-type]
+            actor=actor,
+            at=at,
+            conditions=conditions,  # type: ignore[arg-type]
+            facts=facts if facts is not None else {},
+            channel=channel,  # type: ignore[arg-type]
+            case_id=case_id,
         )
-        stored = StoredEvent(case_id, 1, event.kind, actor, at, event.payload, at)
-        case = fold([stored])
-        row = self._row(case, at)
-        version = self.store.append(case_id, 0, [event], row, idempotency_key=idempotency_key)
-        if version != 1:
-            return self.case(case_id)
-        self._rows[case_id] = row
-        return self._remember(case)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    def _plugin_checks(self, case: Case, spec: Matter, actor: str, command: str) -> None:
-        found = self.plugins.hook.hallflow_check_application(
-            matter=spec, case=case, facts=case.facts
-        )
-        problems = [str(p) for batch in found if batch for p in batch]
-        if problems:
-            raise CaseCommandError(actor, command, case.case_id, "; ".join(problems))
-
-    def _missing(self, case: Case, spec: Matter, deferred: Iterable[str] = ()) -> list[str]:
-        needed = [m.code for m in spec.materials_for(case.conditions) if m.required]
-        skip = set(deferred)
-        return [m for m in needed if m not in case.materials and m not in skip]
-
-    def _clock_start(self, case: Case, at: dt.datetime) -> dt.datetime:
-        """Art. 32: accepted after the correction-notice window ⇒ counts from receipt."""
-        receipt = self.calendar.receipt_day(case.received_at)
-        notice_by = self.calendar.add_working_days(receipt, self.settings.correction_notice.amount)
-        return case.received_at if at.date() > notice_by else at
-
-    @_idempotent
     def accept(
         self, case_id: str, *, actor: str, at: dt.datetime, idempotency_key: str | None = None
     ) -> Case:
-        """Accept (受理) a complete application; the limit clocks start."""
-        case = self.case(case_id)
-        self._require_state(case, Command.ACCEPT, actor)
-        self._authorise(actor, Power.ACCEPT, case, "accept", at)
-        spec = self._matter(case)
-        missing = self._missing(case, spec)
-        if missing:
-            raise MaterialsError(actor, "accept", case_id, f"required materials missing: {missing}")
-        self._plugin_checks(case, spec, actor, "accept")
-        events = [
-            self._event("accepted", actor, at, clock_start=self._clock_start(case, at).isoformat())
-        ]
-        events += self._open_opinions(case, spec, actor, at)
-        return self._commit(case, events, at, idempotency_key)
+        """Accept (受理) a complete application; the limit clocks start.
 
-    @_idempotent
+        Checks: accept power; the case is submitted; every required material supplied; the
+        locality's acceptance checks. Accepted after the correction-notice window, the
+        clocks count from receipt (Licensing Law Art. 32). Opinions are requested from the
+        co-departments of a joint matter.
+        """
+        return self.execute(
+            Accept(case_id=case_id, actor=actor, at=at), idempotency_key=idempotency_key
+        )
+
     def request_correction(
         self,
         case_id: str,
@@ -494,43 +421,16 @@ class Hall:
     ) -> Case:
         """Issue one correction notice (补正) listing every missing or defective item.
 
+        ``items`` maps each material code to what is wrong with it.
+
         Raises:
-            MaterialsError: no items, an unknown material, or a required missing material
-                left off the notice (the notice must list everything at once).
+            MaterialsError: an unknown material, or a required missing material left off
+                the notice (the notice must list everything at once).
             CaseCommandError: the notice comes after the Art. 32 window.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.REQUEST_CORRECTION, actor)
-        self._authorise(actor, Power.ACCEPT, case, "request correction", at)
-        spec = self._matter(case)
-        known = {m.code for m in spec.materials}
-        if not items:
-            raise MaterialsError(actor, "request correction", case_id, "the notice lists nothing")
-        unknown = sorted(set(items) - known)
-        if unknown:
-            raise MaterialsError(actor, "request correction", case_id, f"unknown {unknown}")
-        left_off = sorted(set(self._missing(case, spec)) - set(items))
-        if left_off:
-            raise MaterialsError(
-                actor,
-                "request correction",
-                case_id,
-                f"a correction notice must list every missing item at once; also missing "
-                f"{left_off}",
-            )
-        if self._clock_start(case, at) != at:
-            raise CaseCommandError(
-                actor,
-                "request correction",
-                case_id,
-                f"more than {self.settings.correction_notice} after receipt: the case counts "
-                f"as accepted from receipt (Licensing Law Art. 32)",
-            )
-        payload = [{"material": k, "problem": v} for k, v in sorted(items.items())]
-        event = self._event("correction_requested", actor, at, items=payload)
-        return self._commit(case, [event], at, idempotency_key)
+        command = RequestCorrection(case_id=case_id, items=items, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def supply(
         self,
         case_id: str,
@@ -540,23 +440,13 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Supply the materials a correction notice asked for.
+        """Supply the materials a correction notice asked for (the applicant or a clerk).
 
         The case is received anew: the limit runs from the day the materials are complete.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.SUPPLY, actor)
-        self._applicant_or(actor, Power.ACCEPT, case, "supply materials", at)
-        given = set(materials)
-        outstanding = sorted(set(case.correction_items) - given)
-        if outstanding:
-            raise MaterialsError(
-                actor, "supply materials", case_id, f"still missing from the notice: {outstanding}"
-            )
-        event = self._event("materials_supplied", actor, at, materials=sorted(given))
-        return self._commit(case, [event], at, idempotency_key)
+        command = Supply(case_id=case_id, materials=materials, actor=actor, at=at)  # type: ignore[arg-type]
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def accept_with_gaps(
         self,
         case_id: str,
@@ -567,57 +457,20 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Accept with minor materials missing (容缺).
+        """Accept with minor materials missing (容缺), on a pledge to supply them by a date.
 
-        The applicant pledges to supply them by ``pledge_date``.
+        Checks: accept power; the matter's gap policy allows these materials; the pledge
+        date lies within the policy's limit.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.ACCEPT_WITH_GAPS, actor)
-        self._authorise(actor, Power.ACCEPT, case, "accept with gaps", at)
-        spec = self._matter(case)
-        gaps = spec.gaps
-        rule = "accept with gaps"
-        if gaps is None:
-            raise CaseCommandError(actor, rule, case_id, f"matter {spec.code} allows no gaps")
-        wanted = sorted(set(deferred))
-        not_allowed = sorted(set(wanted) - set(gaps.deferrable))
-        if not wanted or not_allowed:
-            raise MaterialsError(
-                actor, rule, case_id, f"materials {not_allowed or wanted} may not be deferred"
-            )
-        missing = self._missing(case, spec, wanted)
-        if missing:
-            raise MaterialsError(actor, rule, case_id, f"required materials missing: {missing}")
-        self._plugin_checks(case, spec, actor, rule)
-        latest = self._limit_end(at, gaps.max_days)
-        if pledge_date > latest or pledge_date < at.date():
-            raise CaseCommandError(
-                actor,
-                rule,
-                case_id,
-                f"pledge date {pledge_date} must be between {at.date()} and {latest} "
-                f"({gaps.max_days})",
-            )
-        event = self._event(
-            "accepted_with_gaps",
-            actor,
-            at,
-            deferred=wanted,
-            pledge_date=pledge_date.isoformat(),
-            clock_start=self._clock_start(case, at).isoformat(),
+        command = AcceptWithGaps(
+            case_id=case_id,
+            deferred=deferred,  # type: ignore[arg-type]
+            pledge_date=pledge_date,
+            actor=actor,
+            at=at,
         )
-        events = [event, *self._open_opinions(case, spec, actor, at)]
-        return self._commit(case, events, at, idempotency_key)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    def _limit_end(self, at: dt.datetime, limit: Limit) -> dt.date:
-        day = at.astimezone(self.calendar.hours.tzinfo).date()
-        if limit.unit is Unit.WORKING_DAYS:
-            return self.calendar.add_working_days(day, limit.amount)
-        if limit.unit is Unit.CALENDAR_DAYS:
-            return day + dt.timedelta(days=limit.amount)
-        return day
-
-    @_idempotent
     def supply_deferred(
         self,
         case_id: str,
@@ -627,22 +480,10 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Supply the materials deferred under accept-with-gaps."""
-        case = self.case(case_id)
-        self._applicant_or(actor, Power.ACCEPT, case, "supply deferred materials", at)
-        deferred, _ = case.deferred
-        given = set(materials)
-        if not deferred or set(deferred) - given:
-            raise MaterialsError(
-                actor,
-                "supply deferred materials",
-                case_id,
-                f"deferred materials are {list(deferred)}; given {sorted(given)}",
-            )
-        event = self._event("deferred_supplied", actor, at, materials=sorted(given))
-        return self._commit(case, [event], at, idempotency_key)
+        """Supply the materials deferred under accept-with-gaps (the applicant or a clerk)."""
+        command = SupplyDeferred(case_id=case_id, materials=materials, actor=actor, at=at)  # type: ignore[arg-type]
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def not_accept(
         self,
         case_id: str,
@@ -657,19 +498,13 @@ class Hall:
 
         When the matter is outside this window's remit, name the right window.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.NOT_ACCEPT, actor)
-        self._authorise(actor, Power.ACCEPT, case, "not accept", at)
-        if not reason.strip():
-            raise CaseCommandError(actor, "not accept", case_id, "a written reason is required")
-        event = self._event(
-            "not_accepted", actor, at, reason=reason, redirect_window=redirect_window
+        command = NotAccept(
+            case_id=case_id, reason=reason, redirect_window=redirect_window, actor=actor, at=at
         )
-        return self._commit(case, [event], at, idempotency_key)
+        return self.execute(command, idempotency_key=idempotency_key)
 
     # ------------------------------------------------------------------ review
 
-    @_idempotent
     def assign(
         self,
         case_id: str,
@@ -680,21 +515,14 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Name the signers of a review step (all must sign a countersign, one an or-sign)."""
-        case = self.case(case_id)
-        self._in_review(case, actor, "assign signers")
-        self._authorise(actor, Power.COORDINATE, case, "assign signers", at)
-        progress = self._step(case, step, actor, "assign signers")
-        if progress.signed:
-            raise CaseStateError(actor, "assign signers", case_id, f"step {step} has signatures")
-        if len(set(signers)) != len(signers) or not signers:
-            raise CaseCommandError(
-                actor, "assign signers", case_id, "signers must be distinct and non-empty"
-            )
-        event = self._event("signers_assigned", actor, at, step=step, signers=list(signers))
-        return self._commit(case, [event], at, idempotency_key)
+        """Name the signers of a review step (all must sign a countersign, one an or-sign).
 
-    @_idempotent
+        Checks: coordinate power; the case is reviewing; the step has no signatures yet;
+        signers are distinct staff who hold the step's power that day.
+        """
+        command = AssignSigners(case_id=case_id, step=step, signers=signers, actor=actor, at=at)  # type: ignore[arg-type]
+        return self.execute(command, idempotency_key=idempotency_key)
+
     def add_signer(
         self,
         case_id: str,
@@ -705,21 +533,10 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Add a signer to the current step (加签)."""
-        case = self.case(case_id)
-        self._in_review(case, actor, "add a signer")
-        self._authorise(actor, Power.COORDINATE, case, "add a signer", at)
-        progress = self._step(case, step, actor, "add a signer")
-        if case.current_step is None or progress.step != case.current_step.step:
-            raise CaseStateError(actor, "add a signer", case_id, f"{step} is not the current step")
-        if signer in progress.signers:
-            raise CaseCommandError(actor, "add a signer", case_id, f"{signer} already signs")
-        event = self._event(
-            "signers_assigned", actor, at, step=step, signers=[*progress.signers, signer]
-        )
-        return self._commit(case, [event], at, idempotency_key)
+        """Add a signer to the current step (加签): coordinate power; the signer eligible."""
+        command = AddSigner(case_id=case_id, step=step, signer=signer, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def transfer(
         self,
         case_id: str,
@@ -730,24 +547,14 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Hand the actor's part of the current step to a colleague (转办)."""
-        case = self.case(case_id)
-        self._in_review(case, actor, "transfer")
-        progress = self._step(case, step, actor, "transfer")
-        if case.current_step is None or progress.step != case.current_step.step:
-            raise CaseStateError(actor, "transfer", case_id, f"{step} is not the current step")
-        if actor in progress.signed:
-            raise CaseStateError(actor, "transfer", case_id, "the actor has already signed")
-        spec = self._spec_step(case, step)
-        permission = self.organisation.may(
-            to, spec.power, self._matter(case), case.window, at.date()
-        )
-        if not permission.allowed:
-            raise CaseCommandError(actor, "transfer", case_id, f"{to}: {permission.reason}")
-        event = self._event("transferred", actor, at, step=step, **{"from": actor, "to": to})
-        return self._commit(case, [event], at, idempotency_key)
+        """Hand the actor's part of the current step to a colleague (转办).
 
-    @_idempotent
+        Checks: the actor is one of the step's signers (when signers are named) and holds
+        the step's power; the colleague holds it too and does not sign already.
+        """
+        command = Transfer(case_id=case_id, step=step, to=to, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
+
     def sign(
         self,
         case_id: str,
@@ -757,33 +564,15 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Sign (approve) the actor's part of a review step."""
-        case = self.case(case_id)
-        self._in_review(case, actor, "sign")
-        progress = self._step(case, step, actor, "sign")
-        spec = self._spec_step(case, step)
-        self._authorise(actor, spec.power, case, f"sign step {step}", at)
-        if case.current_step is None or progress.step != case.current_step.step:
-            raise CaseStateError(actor, "sign", case_id, f"{step} is not the current step")
-        if actor in progress.signed:
-            raise CaseCommandError(actor, "sign", case_id, "already signed this step")
-        signers = progress.signers
-        kind = spec.kind
-        if signers and actor not in signers:
-            raise CaseCommandError(actor, "sign", case_id, f"not a signer of {step}: {signers}")
-        if kind in (StepKind.PARALLEL_COUNTERSIGN, StepKind.SEQUENTIAL_COUNTERSIGN) and not signers:
-            raise CaseStateError(actor, "sign", case_id, f"countersign step {step} has no signers")
-        if kind is StepKind.SEQUENTIAL_COUNTERSIGN:
-            expected = signers[len(progress.signed)]
-            if actor != expected:
-                raise CaseCommandError(actor, "sign", case_id, f"{expected} signs next")
-        signed = (*progress.signed, actor)
-        countersign = kind in (StepKind.PARALLEL_COUNTERSIGN, StepKind.SEQUENTIAL_COUNTERSIGN)
-        complete = set(signed) >= set(signers) if countersign else True
-        event = self._event("step_signed", actor, at, step=step, done=complete)
-        return self._commit(case, [event], at, idempotency_key)
+        """Sign (approve) the actor's part of the current review step.
 
-    @_idempotent
+        Checks: the step's power; the actor is a named signer (when signers are named) and
+        has not signed; in a sequential countersign, it is their turn.
+        """
+        return self.execute(
+            Sign(case_id=case_id, step=step, actor=actor, at=at), idempotency_key=idempotency_key
+        )
+
     def return_case(
         self,
         case_id: str,
@@ -795,44 +584,9 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Return the case (驳回) to an earlier step or, with ``to="window"``, to the window."""
-        case = self.case(case_id)
-        self._in_review(case, actor, "return")
-        self._authorise(actor, Power.REVIEW, case, "return", at)
-        if not reason.strip():
-            raise CaseCommandError(actor, "return", case_id, "a reason is required")
-        if to == "window":
-            event = self._event("returned_to_window", actor, at, reason=reason)
-            return self._commit(case, [event], at, idempotency_key)
-        current = case.current_step
-        order = [s.step for s in case.steps]
-        if to not in order:
-            raise CaseCommandError(actor, "return", case_id, f"no step {to}")
-        if current is None or order.index(to) > order.index(current.step):
-            raise CaseStateError(actor, "return", case_id, f"{to} is not an earlier step")
-        event = self._event("returned_to_step", actor, at, step=to, reason=reason)
-        return self._commit(case, [event], at, idempotency_key)
+        command = ReturnCase(case_id=case_id, to=to, reason=reason, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    def _in_review(self, case: Case, actor: str, command: str) -> None:
-        if case.state is not CaseState.REVIEWING:
-            raise CaseStateError(
-                actor, command, case.case_id, f"the case is {case.state.value}, not reviewing"
-            )
-
-    def _step(self, case: Case, step: str, actor: str, command: str) -> StepProgress:
-        for progress in case.steps:
-            if progress.step == step:
-                return progress
-        raise CaseCommandError(actor, command, case.case_id, f"matter has no step {step}")
-
-    def _spec_step(self, case: Case, step: str) -> Step:
-        for spec in self._matter(case).procedure.steps:
-            if spec.code == step:
-                return spec
-        raise HallflowError(f"step {step} is not in matter {case.matter}")
-
-    # ------------------------------------------------------------------ time
-
-    @_idempotent
     def suspend(
         self,
         case_id: str,
@@ -845,44 +599,20 @@ class Hall:
     ) -> Case:
         """Suspend review for an Art. 45 period or at the applicant's request.
 
-        Give ``length`` when it was told in writing; the limit clocks stop counting.
+        Give ``length`` when it was told in writing; the limit clocks stop counting. The
+        matter may restrict which periods it excludes.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.SUSPEND, actor)
-        self._authorise(actor, Power.REVIEW, case, "suspend", at)
-        why = PauseReason(reason)
-        spec = self._matter(case)
-        if why is PauseReason.CORRECTION:
-            raise CaseCommandError(
-                actor, "suspend", case_id, "a correction is requested before acceptance"
-            )
-        if (
-            spec.excludable
-            and why not in spec.excludable
-            and why is not PauseReason.APPLICANT_REQUEST
-        ):
-            allowed = sorted(r.value for r in spec.excludable)
-            raise CaseCommandError(
-                actor, "suspend", case_id, f"matter {spec.code} excludes only {allowed}"
-            )
-        payload: dict[str, Any] = {"reason": why.value}
-        if length is not None:
-            payload["length"] = limit_to(length)
-        event = self._event("suspended", actor, at, **payload)
-        return self._commit(case, [event], at, idempotency_key)
+        command = Suspend(case_id=case_id, reason=reason, length=length, actor=actor, at=at)  # type: ignore[arg-type]
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def resume(
         self, case_id: str, *, actor: str, at: dt.datetime, idempotency_key: str | None = None
     ) -> Case:
-        """Resume review after a suspension."""
-        case = self.case(case_id)
-        self._require_state(case, Command.RESUME, actor)
-        self._authorise(actor, Power.REVIEW, case, "resume", at)
-        event = self._event("resumed", actor, at)
-        return self._commit(case, [event], at, idempotency_key)
+        """Resume review after a suspension (review power)."""
+        return self.execute(
+            Resume(case_id=case_id, actor=actor, at=at), idempotency_key=idempotency_key
+        )
 
-    @_idempotent
     def extend(
         self,
         case_id: str,
@@ -896,66 +626,17 @@ class Hall:
     ) -> Case:
         """Record an approved extension (延期) of a limit clock, approved by ``actor``.
 
-        Refused after the clock has expired unless the hall's clock policy allows it.
+        Checks: decide power; the case is reviewing or suspended; the clock exists; the
+        reasons are written out; the law's cap and the locality's rules. Refused after the
+        clock has expired unless the hall's clock policy allows it.
         """
-        case = self.case(case_id)
-        if case.state not in (CaseState.REVIEWING, CaseState.SUSPENDED):
-            raise CaseStateError(actor, "extend", case_id, f"the case is {case.state.value}")
-        self._authorise(actor, Power.DECIDE, case, "approve an extension", at)
-        clocks = self.clocks(case)
-        if clock not in clocks:
-            raise CaseCommandError(actor, "extend", case_id, f"no clock named {clock}")
-        if not reason.strip():
-            raise CaseCommandError(
-                actor, "extend", case_id, "reasons must be told to the applicant"
-            )
-        try:
-            clocks[clock].extend(at, extra, approved_by=actor, reason=reason)
-        except ClockError as exc:
-            raise CaseCommandError(actor, "extend", case_id, str(exc)) from exc
-        refusals = self.plugins.hook.hallflow_extension_refusal(
-            matter=self._matter(case),
-            case=case,
-            status=clocks[clock].status(at),
-            at=at,
-            approved_by=actor,
-            clock=clock,
-            extra=extra,
+        command = Extend(
+            case_id=case_id, extra=extra, clock=clock, reason=reason, actor=actor, at=at
         )
-        refused = [r for r in refusals if r]
-        if refused:
-            raise CaseCommandError(actor, "extend", case_id, "; ".join(refused))
-        event = self._event(
-            "extended",
-            actor,
-            at,
-            clock=clock,
-            extra=limit_to(extra),
-            approved_by=actor,
-            reason=reason,
-        )
-        return self._commit(case, [event], at, idempotency_key)
+        return self.execute(command, idempotency_key=idempotency_key)
 
     # ------------------------------------------------------------------ joint cases
 
-    def _open_opinions(
-        self, case: Case, spec: Matter, actor: str, at: dt.datetime
-    ) -> list[NewEvent]:
-        if spec.joint is None:
-            return []
-        ready = [c for c in spec.joint.co_departments if not c.after]
-        return [
-            self._event(
-                "opinion_requested",
-                actor,
-                at,
-                department=c.department,
-                limit=limit_to(c.reply_limit),
-            )
-            for c in ready
-        ]
-
-    @_idempotent
     def give_opinion(
         self,
         case_id: str,
@@ -967,105 +648,30 @@ class Hall:
         reasons: str = "",
         idempotency_key: str | None = None,
     ) -> Case:
-        """A co-department replies to the lead's request (approve or object with reasons)."""
-        case = self.case(case_id)
-        opinion = self._opinion(case, department, actor)
-        staff = self.organisation.staff(actor)
-        if staff.department != department:
-            raise CaseCommandError(actor, "give an opinion", case_id, f"not of {department}")
-        if not consent and not reasons.strip():
-            raise CaseCommandError(actor, "object", case_id, "an objection needs reasons")
-        events = [
-            self._event(
-                "opinion_given",
-                actor,
-                at,
-                department=department,
-                consent=consent,
-                reasons=reasons,
-            )
-        ]
-        events += self._next_opinions(case, opinion.department, actor, at)
-        return self._commit(case, events, at, idempotency_key)
+        """A co-department replies to the lead's request (consent, or object with reasons).
 
-    def _opinion(self, case: Case, department: str, actor: str) -> Opinion:
-        for opinion in case.opinions:
-            if opinion.department == department:
-                if opinion.consent is not None:
-                    raise CaseStateError(actor, "give an opinion", case.case_id, "already given")
-                return opinion
-        raise CaseStateError(
-            actor, "give an opinion", case.case_id, f"no opinion requested from {department}"
+        Checks: the actor is staff of that department holding the review power for the
+        matter; its opinion was requested and not yet given.
+        """
+        command = GiveOpinion(
+            case_id=case_id,
+            department=department,
+            consent=consent,
+            reasons=reasons,
+            actor=actor,
+            at=at,
         )
-
-    def _next_opinions(
-        self, case: Case, answered: str, actor: str, at: dt.datetime
-    ) -> list[NewEvent]:
-        spec = self._matter(case)
-        assert spec.joint is not None
-        done = {o.department for o in case.opinions if o.consent is not None} | {answered}
-        requested = {o.department for o in case.opinions}
-        return [
-            self._event(
-                "opinion_requested",
-                actor,
-                at,
-                department=c.department,
-                limit=limit_to(c.reply_limit),
-            )
-            for c in spec.joint.co_departments
-            if c.department not in requested and set(c.after) <= done
-        ]
+        return self.execute(command, idempotency_key=idempotency_key)
 
     def sweep_opinions(self, case_id: str, *, at: dt.datetime) -> Case:
         """Apply the matter's silence policy to co-departments past their reply deadline.
 
         Consent (视为同意, the silent department recorded as responsible), block, or escalate.
         """
-        case = self.case(case_id)
-        spec = self._matter(case)
-        if spec.joint is None or case.closed:
-            return case
-        events: list[NewEvent] = []
-        for opinion in case.opinions:
-            clock = self.opinion_clock(case, opinion)
-            if opinion.consent is not None or clock is None or at <= clock.due(at):
-                continue
-            policy = self.plugins.hook.hallflow_silence_policy(matter=spec) or spec.joint.silence
-            if policy is SilencePolicy.ESCALATE:
-                if not any(
-                    e.kind == "escalated" and e.payload.get("department") == opinion.department
-                    for e in case.history
-                ):
-                    events.append(
-                        self._event(
-                            "escalated",
-                            SUPERVISION,
-                            at,
-                            department=opinion.department,
-                            rule="co-department silent past its reply deadline",
-                        )
-                    )
-                continue
-            events.append(
-                self._event(
-                    "opinion_deemed",
-                    SUPERVISION,
-                    at,
-                    department=opinion.department,
-                    consent=policy is SilencePolicy.CONSENT,
-                    responsible=opinion.department,
-                    reasons=f"silent past {clock.due(at).isoformat()}",
-                )
-            )
-            events += self._next_opinions(case, opinion.department, SUPERVISION, at)
-        if not events:
-            return case
-        return self._commit(case, events, at, None)
+        return self.execute(SweepOpinions(case_id=case_id, actor=SUPERVISION, at=at))
 
     # ------------------------------------------------------------------ decision
 
-    @_idempotent
     def decide(
         self,
         case_id: str,
@@ -1076,47 +682,18 @@ class Hall:
         reasons: str = "",
         idempotency_key: str | None = None,
     ) -> Case:
-        """Decide (准予 / 不予). A denial gives reasons and the applicant's remedies.
+        """Decide: approve (准予, ``approve=True``) or deny (不予, ``approve=False``).
+
+        ``approve`` must be a ``bool`` — a string such as ``"no"`` is refused, never read as
+        an approval. A denial gives reasons, and the applicant is told their remedies.
 
         Raises:
+            CommandInputError: ``approve`` is not a bool.
             CaseStateError: review steps are not complete, deferred materials are still
                 outstanding, or (to approve) a co-department's opinion is missing or objects.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.DECIDE, actor)
-        self._authorise(actor, Power.DECIDE, case, "decide", at)
-        pending = [s.step for s in case.steps if not s.done]
-        if pending:
-            raise CaseStateError(actor, "decide", case_id, f"review steps pending: {pending}")
-        if not approve and not reasons.strip():
-            raise CaseCommandError(actor, "deny", case_id, "a denial must give reasons")
-        if approve:
-            if case.deferred[0]:
-                raise CaseStateError(
-                    actor, "approve", case_id, f"deferred materials {list(case.deferred[0])}"
-                )
-            self._opinions_allow(case, actor)
-        remedies = [] if approve else list(self.settings.remedies)
-        event = self._event(
-            "decided", actor, at, approved=approve, reasons=reasons, remedies=remedies
-        )
-        return self._commit(case, [event], at, idempotency_key)
-
-    def _opinions_allow(self, case: Case, actor: str) -> None:
-        spec = self._matter(case)
-        if spec.joint is None:
-            return
-        replied = {o.department: o for o in case.opinions}
-        for co in spec.joint.co_departments:
-            opinion = replied.get(co.department)
-            if opinion is None or opinion.consent is None:
-                raise CaseStateError(
-                    actor, "approve", case.case_id, f"no opinion yet from {co.department}"
-                )
-            if not opinion.consent:
-                raise CaseStateError(
-                    actor, "approve", case.case_id, f"{co.department} objects: {opinion.reasons}"
-                )
+        command = Decide(case_id=case_id, approve=approve, reasons=reasons, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
     def deem_approved(self, case_id: str, *, at: dt.datetime) -> Case:
         """Deemed approval (超时默认), triggered by supervision when its conditions hold.
@@ -1124,41 +701,8 @@ class Hall:
         Accepted with complete materials, not decided within the limit (the legal one, or
         the one ``hallflow_deemed_approval_clock`` names), and no extension still running.
         """
-        case = self.case(case_id)
-        actor = SUPERVISION
-        self._require_state(case, Command.DEEM_APPROVED, actor)
-        if case.deferred[0]:
-            raise CaseStateError(actor, "deem approved", case_id, "materials were incomplete")
-        name = self.plugins.hook.hallflow_deemed_approval_clock(matter=self._matter(case))
-        name = name or "legal"
-        clock = self.clocks(case).get(name)
-        if clock is None:
-            raise CaseStateError(actor, "deem approved", case_id, f"no {name} clock running")
-        status = clock.status(at)
-        if at <= status.due:
-            raise CaseStateError(
-                actor,
-                "deem approved",
-                case_id,
-                f"the {name} limit (with extensions) runs until {status.due.isoformat()}",
-            )
-        allowed = self.plugins.hook.hallflow_deemed_approval(
-            matter=self._matter(case), case=case, status=status, at=at
-        )
-        if not allowed:
-            raise CaseCommandError(
-                actor, "deem approved", case_id, "this hall's rules provide no deemed approval"
-            )
-        event = self._event(
-            "deemed_approved",
-            actor,
-            at,
-            approved=True,
-            reasons=f"not decided by {status.due.isoformat()}",
-        )
-        return self._commit(case, [event], at, None)
+        return self.execute(DeemApproved(case_id=case_id, actor=SUPERVISION, at=at))
 
-    @_idempotent
     def approve_on_pledge(
         self,
         case_id: str,
@@ -1172,34 +716,9 @@ class Hall:
 
         Refused when the matter does not allow it, or the applicant broke a pledge before.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.APPROVE_ON_PLEDGE, actor)
-        self._authorise(actor, Power.DECIDE, case, "approve on pledge", at)
-        spec = self._matter(case)
-        if not spec.pledge_allowed:
-            raise CaseCommandError(
-                actor, "approve on pledge", case_id, f"matter {spec.code} allows no pledge"
-            )
-        if self.broken_pledges(case.applicant):
-            raise CaseCommandError(
-                actor,
-                "approve on pledge",
-                case_id,
-                f"applicant {case.applicant} broke an earlier pledge (credit record)",
-            )
-        if verify_by < at.date():
-            raise CaseCommandError(actor, "approve on pledge", case_id, "verify_by is past")
-        event = self._event(
-            "approved_on_pledge",
-            actor,
-            at,
-            verify_by=verify_by.isoformat(),
-            clock_start=at.isoformat(),
-            reasons="approved on the applicant's pledge",
-        )
-        return self._commit(case, [event], at, idempotency_key)
+        command = ApproveOnPledge(case_id=case_id, verify_by=verify_by, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def verify_pledge(
         self,
         case_id: str,
@@ -1210,25 +729,11 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Record the verification of a pledge; a broken one goes on the applicant's record."""
-        case = self.case(case_id)
-        if case.pledge_verify_by is None or case.pledge_kept is not None:
-            raise CaseStateError(actor, "verify a pledge", case_id, "no pledge awaits verification")
-        self._authorise(actor, Power.REVIEW, case, "verify a pledge", at)
-        event = self._event("pledge_verified", actor, at, kept=kept)
-        return self._commit(case, [event], at, idempotency_key)
-
-    def broken_pledges(self, applicant: str) -> list[str]:
-        """The cases in which ``applicant`` broke a pledge."""
-        out = []
-        for row in self.store.find(applicant=applicant):
-            case = self.case(row.case_id)
-            if case.pledge_kept is False:
-                out.append(case.case_id)
-        return out
+        command = VerifyPledge(case_id=case_id, kept=kept, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
     # ------------------------------------------------------------------ closing
 
-    @_idempotent
     def seal(
         self,
         case_id: str,
@@ -1240,52 +745,14 @@ class Hall:
     ) -> Case:
         """Seal the decision with the approval seal.
 
-        The seal time is the legal closing time; the limit clocks stop there.
+        Checks: seal power; the seal is an approval seal, active at the instant (not before
+        its activation, not after its revocation — as recorded in the store) and held by
+        the actor in a role the locality allows. The seal time is the legal closing time;
+        the limit clocks stop there.
         """
-        case = self.case(case_id)
-        self._require_state(case, Command.SEAL, actor)
-        self._authorise(actor, Power.SEAL, case, "seal", at)
-        seal = self.seals.get(seal_code)
-        if seal.kind is not SealKind.APPROVAL:
-            raise CaseCommandError(actor, "seal", case_id, f"{seal_code} is not an approval seal")
-        roles = set(self.plugins.hook.hallflow_seal_holder_roles(kind=seal.kind) or ())
-        holder_roles = set(self.organisation.staff(actor).roles)
-        if roles and not roles & holder_roles:
-            raise CaseCommandError(
-                actor,
-                "seal",
-                case_id,
-                f"a {seal.kind.value} seal is held by {sorted(r.value for r in roles)} here",
-            )
-        if seal.holder != actor:
-            raise CaseCommandError(
-                actor, "seal", case_id, f"seal {seal_code} is held by {seal.holder}"
-            )
-        document = self.decision_document(case)
-        try:
-            impression = self.seal_provider.sign(seal, document, at)
-        except HallflowError as exc:
-            raise CaseCommandError(actor, "seal", case_id, str(exc)) from exc
-        event = self._event("sealed", actor, at, impression=impression.to_dict(), document=document)
-        return self._commit(case, [event], at, idempotency_key)
+        command = Seal(case_id=case_id, seal_code=seal_code, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    def decision_document(self, case: Case) -> dict[str, Any]:
-        """The canonical decision document a seal signs."""
-        assert case.decision is not None
-        d = case.decision
-        return {
-            "case": case.case_id,
-            "matter": case.matter,
-            "applicant": dict(case.applicant_data),
-            "approved": d.approved,
-            "reasons": d.reasons,
-            "remedies": list(d.remedies),
-            "decided_by": d.by,
-            "decided_at": d.at.isoformat(),
-            "deemed": d.deemed,
-        }
-
-    @_idempotent
     def deliver(
         self,
         case_id: str,
@@ -1295,16 +762,10 @@ class Hall:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Case:
-        """Deliver the sealed decision (in person, by post, unified delivery); closes the case."""
-        case = self.case(case_id)
-        self._require_state(case, Command.DELIVER, actor)
-        self._authorise(actor, Power.ACCEPT, case, "deliver", at)
-        if method not in ("in_person", "post", "unified"):
-            raise CaseCommandError(actor, "deliver", case_id, f"unknown method {method!r}")
-        event = self._event("delivered", actor, at, method=method)
-        return self._commit(case, [event], at, idempotency_key)
+        """Deliver the sealed decision (``in_person``, ``post``, ``unified``); closes the case."""
+        command = Deliver(case_id=case_id, method=method, actor=actor, at=at)  # type: ignore[arg-type]
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def withdraw(
         self,
         case_id: str,
@@ -1314,14 +775,10 @@ class Hall:
         reason: str = "",
         idempotency_key: str | None = None,
     ) -> Case:
-        """The applicant withdraws (撤回) the application."""
-        case = self.case(case_id)
-        self._require_state(case, Command.WITHDRAW, actor)
-        self._applicant_or(actor, Power.ACCEPT, case, "withdraw", at)
-        event = self._event("withdrawn", actor, at, reason=reason)
-        return self._commit(case, [event], at, idempotency_key)
+        """The applicant withdraws (撤回) the application (the applicant, or a clerk for them)."""
+        command = Withdraw(case_id=case_id, reason=reason, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
 
-    @_idempotent
     def revoke(
         self,
         case_id: str,
@@ -1332,13 +789,40 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Revoke (撤销) a closed case's licence — obtained by fraud, or beyond authority."""
-        case = self.case(case_id)
-        self._require_state(case, Command.REVOKE, actor)
-        self._authorise(actor, Power.DECIDE, case, "revoke", at)
-        if not reason.strip():
-            raise CaseCommandError(actor, "revoke", case_id, "a reason is required")
-        event = self._event("revoked", actor, at, reason=reason)
-        return self._commit(case, [event], at, idempotency_key)
+        command = Revoke(case_id=case_id, reason=reason, actor=actor, at=at)
+        return self.execute(command, idempotency_key=idempotency_key)
+
+    # ------------------------------------------------------------------ seals
+
+    def activate_seal(
+        self,
+        code: str,
+        kind: SealKind | str,
+        *,
+        owner: str,
+        holder: str,
+        key_id: str,
+        actor: str,
+        at: dt.datetime,
+    ) -> SealRegistry:
+        """Put a new seal into use, recorded in the store (see :class:`SealLedger`)."""
+        return self._ledger.activate(code, kind, owner, holder, key_id, actor, at)
+
+    def change_seal(
+        self,
+        code: str,
+        *,
+        actor: str,
+        at: dt.datetime,
+        holder: str | None = None,
+        key_id: str | None = None,
+    ) -> SealRegistry:
+        """Hand a seal to a new holder or rotate its key, recorded in the store."""
+        return self._ledger.change(code, actor, at, holder, key_id)
+
+    def revoke_seal(self, code: str, reason: str, *, actor: str, at: dt.datetime) -> SealRegistry:
+        """Revoke a seal, recorded in the store: no Hall on this store seals with it again."""
+        return self._ledger.revoke(code, reason, actor, at)
 
     # ------------------------------------------------------------------ fees
 
@@ -1353,7 +837,7 @@ class Hall:
             FeeError: a declared amount is missing or outside its range.
         """
         case = self.case(case_id)
-        matter = self._matter(case)
+        matter = self.catalogue.get(case.matter)
         rules = [
             r
             for batch in self.plugins.hook.hallflow_fee_rules(matter=matter)
@@ -1372,63 +856,44 @@ class Hall:
 
     # ------------------------------------------------------------------ supervision
 
-    def sweep(self, at: dt.datetime) -> list[tuple[str, Escalation]]:
+    def sweep(self, at: dt.datetime) -> SweepReport:
         """Apply the escalation hooks to every open case's clocks at ``at``.
 
         Each escalation is recorded once per case, clock and code (an ``escalated`` event by
         the supervision actor), so a sweep run twice records nothing twice. An escalation
-        whose action is deemed approval triggers :meth:`deem_approved`.
+        whose action is deemed approval triggers :meth:`deem_approved`. A case changed by a
+        concurrent command is re-read and swept again; a case that cannot be swept (its
+        history does not replay, a plugin fails on it) is reported in
+        :attr:`SweepReport.failures` and the pass goes on.
 
         Returns:
-            The escalations recorded by this sweep, with their case ids.
+            The escalations recorded by this sweep, with their case ids (a list), and the
+            cases it could not sweep.
         """
-        recorded: list[tuple[str, Escalation]] = []
-        for state in (
-            CaseState.REVIEWING,
-            CaseState.SUSPENDED,
-            CaseState.DECIDED,
-            CaseState.SEALED,
-        ):
-            for row in self.store.find(state=state.value):
-                recorded += self._sweep_case(row.case_id, at)
-        return recorded
+        if not _aware(at):
+            raise CommandInputError("sweep.at", "must be an aware datetime", at)
+        return sweep(self, at)
 
-    def _sweep_case(self, case_id: str, at: dt.datetime) -> list[tuple[str, Escalation]]:
-        case = self.case(case_id)
-        matter = self._matter(case)
-        done = {
-            (e.payload.get("clock"), e.payload.get("code"))
-            for e in case.history
-            if e.kind == "escalated"
-        }
-        events: list[NewEvent] = []
-        found: list[tuple[str, Escalation]] = []
-        deem = False
-        for name, clock in self.clocks(case).items():
-            status = clock.status(max(at, clock.events[-1].at))
-            batches = self.plugins.hook.hallflow_escalations(
-                matter=matter, case=case, clock=name, status=status, at=at
-            )
-            for escalation in (e for batch in batches if batch for e in batch):
-                if (name, escalation.code) in done:
-                    continue
-                done.add((name, escalation.code))
-                found.append((case_id, escalation))
-                events.append(
-                    self._event(
-                        "escalated",
-                        SUPERVISION,
-                        at,
-                        clock=name,
-                        code=escalation.code,
-                        action=escalation.action.value,
-                        to=escalation.to,
-                        note=escalation.note,
-                    )
-                )
-                deem = deem or escalation.action is EscalationAction.DEEMED_APPROVAL
-        if events:
-            case = self._commit(case, events, at, None)
-        if deem:
-            self.deem_approved(case_id, at=at)
-        return found
+
+def _aware(value: object) -> bool:
+    if not isinstance(value, dt.datetime):
+        return False
+    try:
+        return value.utcoffset() is not None
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+def _valid_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_case_id(case_id: object) -> None:
+    if type(case_id) is not str or not case_id or len(case_id) > 128 or not _valid_text(case_id):
+        raise CommandInputError(
+            "case_id", "must be a non-empty str of at most 128 characters", case_id
+        )
