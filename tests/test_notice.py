@@ -17,7 +17,7 @@ from hallflow.calendar.data import (
     load_year,
     loads_year,
 )
-from hallflow.calendar.notice import RULES, import_notice, parse_notice
+from hallflow.calendar.notice import ENCODINGS, RULES, decode_notice, import_notice, parse_notice
 from hallflow.errors import HallflowError, NoticeParseError
 
 NOTICES = Path(__file__).parent / "data" / "notices"
@@ -273,6 +273,60 @@ def test_import_notice_reads_a_file_with_a_bom(tmp_path: Path) -> None:
     assert import_notice(str(path), year=2030).year == 2030
 
 
+# --- encodings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "gbk"])
+@pytest.mark.parametrize("year", ALL)
+def test_a_notice_saved_as_gb18030_or_gbk_reads_as_its_utf8_original(
+    year: int, codec: str, parsed: dict[int, YearData], tmp_path: Path
+) -> None:
+    text = (NOTICES / f"{year}.txt").read_text(encoding="utf-8")
+    raw = text.encode(codec)
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # the test is only worth something if the bytes are not UTF-8
+    assert decode_notice(raw) == text
+    path = tmp_path / f"{year}-{codec}.txt"
+    path.write_bytes(raw)
+    assert import_notice(path) == parsed[year]
+
+
+def test_the_gb18030_fixture_file_parses_as_the_utf8_notice(parsed: dict[int, YearData]) -> None:
+    path = NOTICES / "gb18030" / "2025.txt"
+    assert path.read_bytes() == (NOTICES / "2025.txt").read_text(encoding="utf-8").encode("gb18030")
+    assert import_notice(path) == parsed[2025]
+
+
+def test_utf8_with_and_without_bom_and_ascii() -> None:
+    text = _text("一、元旦：1月1日放假。")
+    assert decode_notice(text.encode("utf-8")) == text
+    assert decode_notice(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+    assert decode_notice(b"plain ascii\n") == "plain ascii\n"
+    assert ENCODINGS == ("UTF-8", "GB18030")
+
+
+@pytest.mark.parametrize(
+    ("raw", "tried"),
+    [
+        ("国务院".encode("utf-16"), ("UTF-8", "GB18030")),  # Notepad's "Unicode"
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xff", ("UTF-8", "GB18030")),
+        (b"\xef\xbb\xbf" + "国务院".encode("gb18030"), ("UTF-8",)),  # a BOM, then not UTF-8
+    ],
+)
+def test_bytes_in_no_known_encoding_are_refused_naming_the_file_and_the_encodings(
+    raw: bytes, tried: tuple[str, ...], tmp_path: Path
+) -> None:
+    path = tmp_path / "notice.txt"
+    path.write_bytes(raw)
+    with pytest.raises(NoticeParseError) as info:
+        import_notice(path)
+    err = info.value
+    assert err.rule == "unknown-encoding" and err.rule in RULES
+    assert str(path) in str(err)
+    assert f"encodings tried: {', '.join(tried)};" in str(err)
+    assert "\n" not in str(err)
+
+
 # --- refusals ----------------------------------------------------------------------------
 
 
@@ -350,3 +404,18 @@ def test_the_2024_text_with_a_wrong_count_points_at_its_line() -> None:
     assert err.rule == "count-mismatch"
     assert err.line.startswith("二、春节")
     assert err.line_no == broken.split("\n").index(err.line) + 1 == 10
+
+
+def test_a_year_argument_must_agree_with_the_title() -> None:
+    text = (NOTICES / "2026.txt").read_text(encoding="utf-8")
+    assert parse_notice(text, year=2026) == parse_notice(text)
+    err = _refusal(text, year=2099)
+    assert (err.rule, err.line_no) == ("year-mismatch", 1)
+    assert "2026" in str(err) and "year=2099" in str(err)
+
+
+def test_runs_of_digits_too_long_for_a_number_are_text() -> None:
+    text = (NOTICES / "2026.txt").read_text(encoding="utf-8")
+    assert parse_notice(text.replace("共3天", "共" + "9" * 5000 + "天", 1)).year == 2026
+    err = _refusal(text.replace("1月1日", "一" * 5000 + "月1日", 1))
+    assert err.rule == "ambiguous-date"
