@@ -231,7 +231,7 @@ def _year_files(option: str, folder: Path) -> list[YearData]:
                 option, f"{name} cannot be read ({exc.strerror})", str(folder)
             ) from None
         except CalendarDataError as exc:
-            raise CommandLineError(option, f"{name}: {exc}", str(folder)) from None
+            raise CommandLineError(option, str(exc), str(folder)) from None
         if data.year in years:
             raise CommandLineError(
                 option, f"{years[data.year]} and {name} both give the year {data.year}", str(folder)
