@@ -19,6 +19,7 @@ from hallflow.demo import (
     installed_localities,
     run,
 )
+from hallflow.cases.commands import RESERVED_PREFIX
 from hallflow.store import SQLiteStore
 
 
@@ -71,7 +72,8 @@ def test_summary_equals_figures_recounted_from_the_store(small: DemoResult) -> N
     events = {}
     with SQLiteStore(small.db) as store:
         for case_id in store.case_ids():
-            events[case_id] = store.load(case_id)
+            if not case_id.startswith(RESERVED_PREFIX):  # the seal registry's own stream
+                events[case_id] = store.load(case_id)
     kinds = {case_id: Counter(e.kind for e in evs) for case_id, evs in events.items()}
     delivered = [c for c, k in kinds.items() if k["delivered"]]
     assert s.received == len(events) > 0
@@ -91,7 +93,7 @@ def test_summary_equals_figures_recounted_from_the_store(small: DemoResult) -> N
         return dict(events[case_id][0].payload)
 
     def approved(case_id: str) -> bool:
-        return any(e.kind == "decided" and e.payload["approved"] for e in events[case_id])
+        return any(e.kind == "decided" and e.payload["outcome"] == "approved" for e in events[case_id])
 
     immediate = [c for c in delivered if submitted(c)["matter"] == IMMEDIATE_MATTER]
     assert s.immediate_closed == len(immediate)

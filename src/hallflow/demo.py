@@ -284,6 +284,9 @@ def organisation(leave: tuple[dt.date, dt.date] | None) -> Organisation:
             for i, c in enumerate(CLERKS, 1)
         ),
         *(_authority(r, {Power.REVIEW}, f"SP-2026-2{i}") for i, r in enumerate(REVIEWERS, 1)),
+        # the co-departments' liaisons give their departments' opinions on joint cases
+        _authority(FIRE_OFFICER, {Power.REVIEW}, "SP-2026-41"),
+        _authority(LAND_OFFICER, {Power.REVIEW}, "SP-2026-42"),
         _authority(
             CHIEF,
             {Power.ACCEPT, Power.REVIEW, Power.DECIDE, Power.SEAL, Power.COORDINATE},
@@ -971,7 +974,7 @@ def summarise(
     outcomes: Counter[Outcome] = Counter()
     fees = yuan("0")
     open_cases = open_overdue = 0
-    for case_id in sorted(hall.store.case_ids()):
+    for case_id in hall.case_ids():
         events = hall.store.load(case_id)
         kinds = Counter(e.kind for e in events)
         counts["received"] += 1

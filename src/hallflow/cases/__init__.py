@@ -1,7 +1,7 @@
 """Cases: the lifecycle, the case rebuilt from its events, and the Hall facade."""
 
-from hallflow.cases.case import Case, Decision, Opinion, StepProgress, fold
 from hallflow.cases import commands
+from hallflow.cases.case import Case, Decision, Opinion, StepProgress, fold
 from hallflow.cases.hall import APPLICANT, SUPERVISION, Hall, HallSettings
 from hallflow.cases.lifecycle import CaseLifecycle, CaseState, Command, allowed_commands
 from hallflow.cases.supervision import SweepFailure, SweepReport

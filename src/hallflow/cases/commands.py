@@ -38,6 +38,7 @@ from hallflow.timeline.limits import Limit, Unit
 __all__ = [
     "COMMANDS",
     "CONVERTER",
+    "RESERVED_PREFIX",
     "Accept",
     "AcceptWithGaps",
     "AddSigner",

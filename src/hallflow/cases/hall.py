@@ -23,11 +23,14 @@ from typing import Any
 import attrs
 import pluggy
 import uuid6
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hallflow.calendar.engine import WorkCalendar
 from hallflow.cases import closing, decision, intake, joint, review
+from hallflow.cases.audit import AuditReport, audit
 from hallflow.cases.case import Case, Opinion, fold
 from hallflow.cases.commands import (
+    RESERVED_PREFIX,
     Accept,
     AcceptWithGaps,
     AddSigner,
@@ -66,6 +69,7 @@ from hallflow.model.org import Organisation
 from hallflow.plugins.policy import EventSink, Quote, price
 from hallflow.seals import SealKind, SealProvider, SealRegistry
 from hallflow.store.base import CaseRow, EventStore, utc_now
+from hallflow.store.chain import Checkpoint
 from hallflow.timeline.clock import Clock, ClockPolicy
 from hallflow.timeline.events import PauseReason
 from hallflow.timeline.limits import Limit
@@ -286,7 +290,11 @@ class Hall:
             due_from=due_from,
             due_to=due_to,
         )
-        return [r for r in rows if not r.case_id.startswith("hallflow:")]
+        return [r for r in rows if not r.case_id.startswith(RESERVED_PREFIX)]
+
+    def case_ids(self) -> list[str]:
+        """The ids of every case in the store, sorted (not the hall's own streams)."""
+        return [c for c in self.store.case_ids() if not c.startswith(RESERVED_PREFIX)]
 
     def clocks(self, case: Case) -> dict[str, Clock]:
         """The case's clocks, by name.
@@ -853,6 +861,28 @@ class Hall:
             for e in batch
         ]
         return price(rules, exemptions, self.plugins.hook.hallflow_fee_range_rule(), case.facts)
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(self, *, checkpoints: Sequence[Checkpoint] = ()) -> AuditReport:
+        """Check that the stored history proves itself.
+
+        The store's hash chains (and the checkpoints given), a replay of every case, every
+        seal re-verified over the decision re-derived from the events, and the power of
+        whoever accepted, decided or sealed (see :mod:`hallflow.cases.audit`).
+
+        Returns:
+            Every break and finding; ``report.ok`` when there are none.
+        """
+        return audit(self, checkpoints)
+
+    def checkpoint(self, private_key: Ed25519PrivateKey, key_id: str) -> Checkpoint:
+        """Sign the store's chain head now, for someone outside the hall to keep.
+
+        Whoever holds it detects even a rewrite of the whole store after it
+        (:meth:`audit` with ``checkpoints=[...]``).
+        """
+        return Checkpoint.sign(self.store.head(), self.settings.now(), private_key, key_id)
 
     # ------------------------------------------------------------------ supervision
 

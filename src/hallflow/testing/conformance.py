@@ -365,7 +365,9 @@ class _CaseMaker:
                 store=MemoryStore(),
                 seals=SealRegistry(),
                 seal_provider=self.provider,
-                settings=HallSettings(new_id=lambda: f"kit-{next(self.ids):06d}"),
+                settings=HallSettings(
+                    new_id=lambda: f"kit-{next(self.ids):06d}", future_tolerance=None
+                ),
                 plugins=self.pm,
             )
             self.halls[matter] = hall

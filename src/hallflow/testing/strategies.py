@@ -56,6 +56,7 @@ __all__ = [
     "VARIANTS",
     "catalogues",
     "clock_statuses",
+    "commands",
     "declared_amounts",
     "facts_for",
     "fee_rules",
@@ -460,3 +461,90 @@ def facts_for(
         else:
             facts[rule.fact] = draw(declared_amounts(rule))
     return facts
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def _command_codes() -> st.SearchStrategy[str]:
+    return st.text(alphabet="abcdefgh-_0123456789事项窗", min_size=1, max_size=12).filter(
+        lambda s: bool(s.strip())
+    )
+
+
+def _reasons() -> st.SearchStrategy[str]:
+    return st.text(_TEXT, min_size=1, max_size=40).filter(lambda s: bool(s.strip()))
+
+
+def _json_facts() -> st.SearchStrategy[dict[str, Any]]:
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**53), 2**53),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(_TEXT, max_size=10),
+    )
+    return st.dictionaries(st.text(_TEXT, max_size=8), scalars, max_size=4)
+
+
+@st.composite
+def commands(draw: st.DrawFn, kind: type[Any] | None = None) -> Any:
+    """A valid command value of any kind (or of ``kind``) from :mod:`hallflow.cases.commands`.
+
+    Codes, reasons, instants, limits and applicants are drawn at random.
+
+    The command is valid as data — whether a hall would run it (state, authority, time
+    order) is another matter, which is what the pipeline's tests explore.
+    """
+    from hallflow.cases import commands as c
+
+    cls = kind if kind is not None else draw(st.sampled_from(sorted(c.COMMANDS.values(), key=str)))
+    at = draw(instants())
+    base: dict[str, Any] = {"actor": draw(_command_codes()), "at": at}
+    if cls is not c.Submit:
+        base["case_id"] = draw(_command_codes())
+    codes = st.lists(_command_codes(), max_size=4)
+    fields: dict[type[Any], dict[str, st.SearchStrategy[Any]]] = {
+        c.Submit: {
+            "matter": _command_codes(),
+            "applicant": natural_persons(),
+            "window": _command_codes(),
+            "materials": codes,
+            "conditions": codes,
+            "facts": _json_facts(),
+            "channel": st.sampled_from(list(c.Channel)),
+            "case_id": st.none() | _command_codes(),
+        },
+        c.RequestCorrection: {
+            "items": st.dictionaries(_command_codes(), _reasons(), min_size=1, max_size=3)
+        },
+        c.Supply: {"materials": codes},
+        c.SupplyDeferred: {"materials": codes},
+        c.AcceptWithGaps: {
+            "deferred": codes,
+            "pledge_date": st.dates(dt.date(2020, 1, 1), dt.date(2999, 1, 1)),
+        },
+        c.NotAccept: {"reason": _reasons(), "redirect_window": st.none() | _command_codes()},
+        c.AssignSigners: {"step": _command_codes(), "signers": codes},
+        c.AddSigner: {"step": _command_codes(), "signer": _command_codes()},
+        c.Transfer: {"step": _command_codes(), "to": _command_codes()},
+        c.Sign: {"step": _command_codes()},
+        c.ReturnCase: {"to": _command_codes(), "reason": _reasons()},
+        c.Suspend: {"reason": st.sampled_from(list(PauseReason)), "length": st.none() | limits()},
+        c.Extend: {"extra": limits(), "reason": _reasons(), "clock": _command_codes()},
+        c.GiveOpinion: {
+            "department": _command_codes(),
+            "consent": st.booleans(),
+            "reasons": st.text(_TEXT, max_size=20),
+        },
+        c.Decide: {"approve": st.booleans(), "reasons": st.text(_TEXT, max_size=20)},
+        c.ApproveOnPledge: {"verify_by": st.dates(dt.date(2020, 1, 1), dt.date(2999, 1, 1))},
+        c.VerifyPledge: {"kept": st.booleans()},
+        c.Seal: {"seal_code": _command_codes()},
+        c.Deliver: {"method": st.sampled_from(list(c.DeliveryMethod))},
+        c.Withdraw: {"reason": st.text(_TEXT, max_size=20)},
+        c.Revoke: {"reason": _reasons()},
+    }
+    for name, strategy in fields.get(cls, {}).items():
+        base[name] = draw(strategy)
+    return cls(**base)
