@@ -6,6 +6,9 @@ import datetime as dt
 import itertools
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from hallflow.calendar import china
 from hallflow.cases.hall import Hall, HallSettings
 from hallflow.model import (
@@ -158,9 +161,16 @@ class DeemedApproval:
         return True
 
 
+SEAL_KEY_PEM = Ed25519PrivateKey.from_private_bytes(bytes(range(32))).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+)
+"""The approval seal's key: fixed, so that a hall built again on a store verifies its seals
+(tests/data/legacy was sealed with it too)."""
+
+
 def build_hall(store: EventStore | None = None) -> Hall:
     provider = SoftwareSealProvider()
-    provider.generate_key("plan-2026")
+    provider.add_key_pem("plan-2026", SEAL_KEY_PEM)
     seals = SealRegistry().activate(
         "S-PLAN-1",
         SealKind.APPROVAL,
