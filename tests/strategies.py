@@ -740,3 +740,1031 @@ def unsealable_documents(draw: st.DrawFn, max_leaves: int = 20) -> dict[str, Any
         else:
             target[draw(json_texts(4))] = bad
     return document
+
+
+# ---- hall calls: the command boundary (test_boundary, test_fuzz_hall, test_authority,
+# test_time_order, test_idempotency)
+
+import copy  # noqa: E402
+import inspect  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+from collections.abc import Mapping, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hallflow.cases import Case, CaseState, Hall  # noqa: E402
+from hallflow.model import applicant_key  # noqa: E402
+from hallflow.store.base import CaseRow, EventStore, NewEvent  # noqa: E402
+
+__all__ += [
+    "HALL_METHODS",
+    "SCENE_STATES",
+    "STORE_METHODS",
+    "CaseOf",
+    "DayAfter",
+    "Earlier",
+    "HallCall",
+    "HallVocabulary",
+    "Later",
+    "NaiveNow",
+    "OpinionOf",
+    "RowAfter",
+    "Scene",
+    "StoreCall",
+    "VersionOf",
+    "bad_case_ids",
+    "bad_hall_instants",
+    "build_scene",
+    "case_of",
+    "hall_calls",
+    "hall_instants",
+    "junk",
+    "last_instant",
+    "log_snapshot",
+    "loose",
+    "public_methods",
+    "slow_selected",
+    "sqlite_dump",
+    "store_calls",
+    "vocabulary",
+]
+
+LogSnapshot: TypeAlias = "list[tuple[str, list[tuple[int, str, str, str, str]], CaseRow]]"
+
+
+def log_snapshot(store: EventStore) -> LogSnapshot:
+    """Everything a store holds about its cases, as plain comparable values.
+
+    Each case's events (seq, kind, actor, instant in its own zone, payload as sorted JSON)
+    and its row: two snapshots are equal exactly when nothing was recorded in between.
+    """
+    return [
+        (
+            cid,
+            [
+                (e.seq, e.kind, e.actor, e.at.isoformat(), json.dumps(e.payload, sort_keys=True))
+                for e in store.load(cid)
+            ],
+            store.row(cid),
+        )
+        for cid in store.case_ids()
+    ]
+
+
+def sqlite_dump(path: str | Path) -> bytes:
+    """The SQL dump of a database file, read through a connection of its own."""
+    conn = sqlite3.connect(path)
+    try:
+        return "\n".join(conn.iterdump()).encode("utf-8")
+    finally:
+        conn.close()
+
+
+def public_methods(cls: type) -> set[str]:
+    """The public methods of a class (not properties, not dunders)."""
+    return {
+        name
+        for name, value in inspect.getmembers(cls)
+        if not name.startswith("_") and inspect.isfunction(value)
+    }
+
+
+def slow_selected(config: Any) -> bool:
+    """Whether this run asked for the tests marked ``slow`` (``-m slow``, or
+    ``HALLFLOW_SLOW=1``); without it they skip, so that the default run stays quick."""
+    return "slow" in str(config.getoption("markexpr") or "") or bool(
+        os.environ.get("HALLFLOW_SLOW")
+    )
+
+
+def last_instant(hall: Hall, case_id: str) -> dt.datetime:
+    """The instant of a case's last event."""
+    return hall.store.load(case_id)[-1].at
+
+
+def loose(value: object) -> Any:
+    """``value`` typed as Any, to make calls with arguments of the wrong type on purpose."""
+    return value
+
+
+def case_of(result: object) -> Case:
+    """``result``, checked to be a Case."""
+    assert isinstance(result, Case), f"expected a Case, got {result!r}"
+    return result
+
+
+# -- references: arguments that depend on the hall, the store or the present, resolved when
+# the call runs (so that a strategy is built once and its calls read well when shown)
+
+
+@attrs.define(frozen=True)
+class Later:
+    """``now`` plus some minutes, in the hall's zone or in UTC."""
+
+    minutes: int
+    utc: bool = False
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        when = now + dt.timedelta(minutes=self.minutes)
+        return when.astimezone(dt.UTC) if self.utc else when
+
+    def __repr__(self) -> str:
+        return f"now+{self.minutes}min" + (" (UTC)" if self.utc else "")
+
+
+@attrs.define(frozen=True)
+class Earlier:
+    """``now`` minus some minutes: out of order with the case's last event."""
+
+    minutes: int
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        return now - dt.timedelta(minutes=self.minutes)
+
+    def __repr__(self) -> str:
+        return f"now-{self.minutes}min"
+
+
+@attrs.define(frozen=True)
+class NaiveNow:
+    """``now`` without its zone."""
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        return now.replace(tzinfo=None)
+
+    def __repr__(self) -> str:
+        return "naive(now)"
+
+
+@attrs.define(frozen=True)
+class DayAfter:
+    """The day of ``now`` plus some days (negative: before)."""
+
+    days: int
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        return now.date() + dt.timedelta(days=self.days)
+
+    def __repr__(self) -> str:
+        return f"today{self.days:+d}d"
+
+
+@attrs.define(frozen=True)
+class CaseOf:
+    """Stands for ``hall.case(case_id)`` (for queries that take a Case)."""
+
+    case_id: str
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        return target.case(self.case_id)
+
+
+@attrs.define(frozen=True)
+class OpinionOf:
+    """Stands for the case's ``index``-th opinion, or None when it has fewer."""
+
+    case_id: str
+    index: int
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        opinions = target.case(self.case_id).opinions
+        return opinions[self.index] if self.index < len(opinions) else None
+
+
+@attrs.define(frozen=True)
+class VersionOf:
+    """Stands for ``store.version(case_id)``."""
+
+    case_id: str
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        return target.version(self.case_id)
+
+
+@attrs.define(frozen=True)
+class RowAfter:
+    """Stands for a valid row of ``case_id`` after ``added`` more events."""
+
+    case_id: str
+    added: int
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        version = max(target.version(self.case_id) + self.added, 1)
+        return CaseRow(self.case_id, "plan-01", "key", "c1", "submitted", None, version)
+
+
+_Ref = Later | Earlier | NaiveNow | DayAfter | CaseOf | OpinionOf | VersionOf | RowAfter
+
+
+def _resolve(target: Any, now: dt.datetime, value: Any) -> Any:
+    return value.resolve(target, now) if isinstance(value, _Ref) else value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+@attrs.define(frozen=True, repr=False)
+class HallCall:
+    """One call of a public Hall method, with its arguments (some may be references)."""
+
+    method: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+
+    def __repr__(self) -> str:
+        shown = [_show(a) for a in self.args] + [f"{k}={_show(v)}" for k, v in self.kwargs.items()]
+        return f"hall.{self.method}({', '.join(shown)})"
+
+    def resolve(self, hall: Hall, now: dt.datetime) -> tuple[list[Any], dict[str, Any]]:
+        """The arguments, references resolved against ``hall`` and ``now``."""
+        args = [_resolve(hall, now, a) for a in self.args]
+        kwargs = {k: _resolve(hall, now, v) for k, v in self.kwargs.items()}
+        return args, kwargs
+
+    def run(self, hall: Hall, now: dt.datetime) -> tuple[Any, Any]:
+        """Make the call; return its result and the instant it was given (or None)."""
+        args, kwargs = self.resolve(hall, now)
+        at = args[0] if self.method == "sweep" and args else kwargs.get("at")
+        return getattr(hall, self.method)(*args, **kwargs), at
+
+
+@attrs.define(frozen=True, repr=False)
+class StoreCall:
+    """One call of a public store method."""
+
+    method: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+
+    def __repr__(self) -> str:
+        shown = [_show(a) for a in self.args] + [f"{k}={_show(v)}" for k, v in self.kwargs.items()]
+        return f"store.{self.method}({', '.join(shown)})"
+
+    def run(self, store: EventStore, now: dt.datetime) -> Any:
+        """Resolve the references and make the call."""
+        args = [_resolve(store, now, a) for a in self.args]
+        kwargs = {k: _resolve(store, now, v) for k, v in self.kwargs.items()}
+        return getattr(store, self.method)(*args, **kwargs)
+
+
+# -- values no command should take
+
+
+class _Opaque:
+    """An object of no type a command knows."""
+
+    def __repr__(self) -> str:
+        return "<opaque>"
+
+
+_JUNK: tuple[Any, ...] = (
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    2**63,
+    -(2**63) - 1,
+    10**30,
+    1.5,
+    -0.0,
+    math.nan,
+    math.inf,
+    -math.inf,
+    "",
+    " ",
+    "\x00",
+    "\ud800",
+    "a\udfffb",
+    b"bytes",
+    [],
+    ["x"],
+    [1, None],
+    {},
+    {"a": 1},
+    {1: 2},
+    (),
+    frozenset({1}),
+    _Opaque(),
+    Decimal("1.5"),
+    dt.date(2026, 11, 2),
+    dt.datetime(2026, 11, 2, 10, 0),  # naive
+    dt.timedelta(days=1),
+    Limit.working_days(3),
+    1j,
+)
+
+
+def junk() -> st.SearchStrategy[Any]:
+    """Values of the wrong type or shape for any argument: None, booleans, huge integers,
+    NaN and infinities, blank and lone-surrogate text, bytes, containers, naive datetimes,
+    Decimals, limits, opaque objects, arbitrary text and integers. Each draw is a fresh copy."""
+    return st.one_of(
+        st.sampled_from(_JUNK).map(copy.copy),
+        _lone_surrogates(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=6),
+        st.lists(st.integers(), max_size=3),
+    )
+
+
+def bad_case_ids() -> st.SearchStrategy[Any]:
+    """Case ids no case has: lists, ints, None, empty, lone surrogates, unknown text."""
+    return st.one_of(
+        st.sampled_from([None, "", 1, 2**70, ["case-0001"], ("x",), "\ud800", "case-\udc00"]),
+        st.sampled_from(["case-unknown", "scene-nope", " "]),
+        junk(),
+    )
+
+
+def hall_instants(spread_days: int = 3) -> st.SearchStrategy[Later]:
+    """Instants at or after the present of the run: often exactly then, minutes or days
+    later, sometimes in UTC rather than the hall's zone."""
+    return st.builds(
+        Later,
+        st.one_of(st.just(0), st.integers(1, 240), st.integers(0, spread_days * 24 * 60)),
+        st.booleans(),
+    )
+
+
+def bad_hall_instants(tz: dt.tzinfo | None = None) -> st.SearchStrategy[Any]:
+    """Instants a command must refuse: before the present of the run (out of order with the
+    case), naive, huge, beyond any calendar, not datetimes at all."""
+    tz = tz or dt.timezone(dt.timedelta(hours=8))
+    return st.one_of(
+        st.builds(Earlier, st.integers(1, 40 * 24 * 60)),
+        st.just(NaiveNow()),
+        st.sampled_from(
+            [
+                None,
+                "2026-11-02T10:00:00+08:00",
+                dt.date(2026, 11, 2),
+                1_793_000_000.0,
+                dt.datetime(9999, 12, 31, 23, 59, tzinfo=tz),
+                dt.datetime.max.replace(tzinfo=dt.UTC),
+                dt.datetime.min.replace(tzinfo=tz),
+                dt.datetime(2099, 6, 1, 10, 0, tzinfo=tz),
+                dt.datetime(1990, 6, 1, 10, 0, tzinfo=tz),
+            ]
+        ),
+        junk(),
+    )
+
+
+# -- what a hall knows
+
+
+@attrs.define(frozen=True)
+class HallVocabulary:
+    """The codes a hall knows, to draw well-typed arguments from."""
+
+    staff: tuple[str, ...]
+    applicants: tuple[Applicant, ...]
+    windows: tuple[str, ...]
+    matters: tuple[str, ...]
+    materials: tuple[str, ...]
+    steps: tuple[str, ...]
+    departments: tuple[str, ...]
+    seals: tuple[str, ...]
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        """Staff, the applicant (bare and by key), supervision and a stranger."""
+        keys = tuple(f"applicant:{applicant_key(a)}" for a in self.applicants)
+        return (*self.staff, "applicant", *keys, "supervision", "ghost")
+
+
+def vocabulary(hall: Hall, applicants: Sequence[Applicant]) -> HallVocabulary:
+    """The vocabulary of ``hall``, with the applicants who will apply to it."""
+    matters = list(hall.catalogue)
+    departments = {s.department for s in hall.organisation.staff_members}
+    for matter in matters:
+        departments.add(matter.department)
+        if matter.joint is not None:
+            departments.update(c.department for c in matter.joint.co_departments)
+    return HallVocabulary(
+        staff=tuple(s.code for s in hall.organisation.staff_members),
+        applicants=tuple(applicants),
+        windows=tuple(w.code for w in hall.organisation.windows),
+        matters=tuple(m.code for m in matters),
+        materials=tuple(sorted({x.code for m in matters for x in m.materials})),
+        steps=tuple(sorted({s.code for m in matters for s in m.procedure.steps})),
+        departments=tuple(sorted(departments)),
+        seals=tuple(seal.code for seal in hall.seals),
+    )
+
+
+# -- call strategies
+
+
+@attrs.define(frozen=True)
+class _Param:
+    """One parameter of a method: well-typed values and values of the wrong type or shape."""
+
+    name: str
+    valid: st.SearchStrategy[Any]
+    invalid: st.SearchStrategy[Any]
+    keyword: bool = True
+    default: bool = False  # it has a default, so a call may leave it out
+
+
+@st.composite
+def _calls(draw: st.DrawFn, method: str, params: Sequence[_Param]) -> HallCall:
+    """A call of ``method``: every argument well-typed, exactly one of the wrong type or
+    shape, or each one either way."""
+    mode = draw(st.sampled_from(["valid", "valid", "one", "one", "chaos"]))
+    bad_index = draw(st.integers(0, len(params) - 1)) if mode == "one" else -1
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for i, param in enumerate(params):
+        bad = i == bad_index or (mode == "chaos" and draw(st.booleans()))
+        if not bad and param.default and draw(st.booleans()):
+            continue
+        value = draw(param.invalid if bad else param.valid)
+        if param.keyword:
+            kwargs[param.name] = value
+        else:
+            args.append(value)
+    return HallCall(method, tuple(args), kwargs)
+
+
+def _not_none(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return strategy.filter(lambda x: x is not None)
+
+
+def _hall_params(
+    v: HallVocabulary, ids: Sequence[str], spare: Sequence[str], time: st.SearchStrategy[Any]
+) -> dict[str, list[_Param]]:
+    bad = junk()
+    bad_time = bad_hall_instants()
+    known = st.sampled_from(ids)
+    some_id = st.one_of(known, known, known, st.sampled_from(spare)) if spare else known
+    case_id = _Param("case_id", some_id, bad_case_ids(), keyword=False)
+    actor = _Param("actor", st.sampled_from(v.actors), st.one_of(bad, st.just("ghost")))
+    at = _Param("at", time, bad_time)
+    key = _Param(
+        "idempotency_key",
+        st.sampled_from([None, "key-1", "key-2", "key-3"]),
+        st.one_of(bad, st.sampled_from(["", "\ud800", 7])),
+        default=True,
+    )
+    materials = st.lists(st.sampled_from([*v.materials, "nope"]), max_size=3)
+    bad_materials = st.one_of(bad, st.sampled_from(["form", [1], ["\ud800"], {"form": 1}]))
+    step = st.sampled_from([*v.steps, "nope"])
+    staff = st.sampled_from([*v.staff, "ghost"])
+    reason = st.one_of(
+        st.sampled_from(["per the review", "outside remit", "obtained by fraud", " "]),
+        st.text(max_size=12),
+    )
+    bad_reason = st.one_of(bad, st.just(None))
+    flag = st.booleans()
+    bad_flag = st.one_of(bad, st.sampled_from(["no", "yes", 1, 0, None]))
+    day = st.builds(DayAfter, st.integers(-2, 40))
+    bad_day = st.one_of(
+        bad, st.sampled_from([1.5, "2026-11-20", None]), st.builds(Later, st.just(0))
+    )
+    limits = st.one_of(
+        st.integers(1, 12).map(Limit.working_days), st.integers(1, 12).map(Limit.calendar_days)
+    )
+    bad_limit = st.one_of(bad, st.sampled_from([5, 2.5, "5", None, dt.timedelta(days=5)]))
+    facts = st.one_of(st.none(), st.dictionaries(st.text(max_size=4), json_scalars(), max_size=3))
+    bad_facts = st.one_of(
+        bad,
+        st.sampled_from(
+            [["a"], "facts", {"x": math.nan}, {1: "a"}, {"d": dt.date(2026, 1, 1)}, {"s": {1}}]
+        ),
+    )
+    keys = [applicant_key(a) for a in v.applicants]
+    states = st.sampled_from([*CaseState, *(s.value for s in CaseState)])
+    a_case = _Param(
+        "case",
+        st.sampled_from(ids).map(CaseOf),
+        st.one_of(bad, st.sampled_from(ids)),
+        keyword=False,
+    )
+    c = case_id
+
+    def positional(name: str, valid: st.SearchStrategy[Any], invalid: Any = bad) -> _Param:
+        return _Param(name, valid, invalid, keyword=False)
+
+    return {
+        "submit": [
+            positional("matter", st.sampled_from([*v.matters, "nope"])),
+            positional(
+                "applicant",
+                st.one_of(st.sampled_from(v.applicants), natural_persons()),
+                st.one_of(bad, st.sampled_from(keys)),
+            ),
+            positional("window", st.sampled_from([*v.windows, "nope"])),
+            _Param("materials", materials, bad_materials),
+            actor,
+            at,
+            _Param(
+                "conditions",
+                st.lists(st.sampled_from(["proxy", "second"]), max_size=2),
+                st.one_of(bad, st.just("proxy")),
+                default=True,
+            ),
+            _Param("facts", facts, bad_facts, default=True),
+            _Param(
+                "channel",
+                st.sampled_from(["window", "online", "proxy"]),
+                st.one_of(bad, st.just("anything")),
+                default=True,
+            ),
+            _Param(
+                "case_id",
+                st.one_of(st.none(), st.sampled_from([*spare, *ids])),
+                bad_case_ids(),
+                default=True,
+            ),
+            key,
+        ],
+        "accept": [c, actor, at, key],
+        "request_correction": [
+            c,
+            positional(
+                "items",
+                st.dictionaries(st.sampled_from([*v.materials, "nope"]), reason, max_size=3),
+                st.one_of(bad, st.sampled_from([["form"], {"form": None}, {"form": 1}, "form"])),
+            ),
+            actor,
+            at,
+            key,
+        ],
+        "supply": [c, positional("materials", materials, bad_materials), actor, at, key],
+        "accept_with_gaps": [
+            c,
+            positional("deferred", materials, bad_materials),
+            positional("pledge_date", day, bad_day),
+            actor,
+            at,
+            key,
+        ],
+        "supply_deferred": [c, positional("materials", materials, bad_materials), actor, at, key],
+        "not_accept": [
+            c,
+            positional("reason", reason, bad_reason),
+            actor,
+            at,
+            _Param(
+                "redirect_window",
+                st.sampled_from([None, *v.windows, "nope"]),
+                _not_none(bad),
+                default=True,
+            ),
+            key,
+        ],
+        "assign": [
+            c,
+            positional("step", step),
+            positional(
+                "signers",
+                st.lists(staff, max_size=3),
+                st.one_of(bad, st.sampled_from(["rev1", "rev1rev2", [None], [1, 2]])),
+            ),
+            actor,
+            at,
+            key,
+        ],
+        "add_signer": [c, positional("step", step), positional("signer", staff), actor, at, key],
+        "transfer": [c, positional("step", step), positional("to", staff), actor, at, key],
+        "sign": [c, positional("step", step), actor, at, key],
+        "return_case": [
+            c,
+            positional("to", st.sampled_from([*v.steps, "window", "nope"])),
+            positional("reason", reason, bad_reason),
+            actor,
+            at,
+            key,
+        ],
+        "suspend": [
+            c,
+            positional(
+                "reason",
+                st.sampled_from([*PauseReason, *(r.value for r in PauseReason)]),
+                st.one_of(bad, st.just("bogus")),
+            ),
+            actor,
+            at,
+            _Param("length", st.one_of(st.none(), limits), _not_none(bad_limit), default=True),
+            key,
+        ],
+        "resume": [c, actor, at, key],
+        "extend": [
+            c,
+            positional("extra", limits, bad_limit),
+            _Param(
+                "clock",
+                st.sampled_from(["legal", "promised", "delivery", "nope"]),
+                bad,
+                default=True,
+            ),
+            actor,
+            at,
+            _Param("reason", reason, bad_reason),
+            key,
+        ],
+        "give_opinion": [
+            c,
+            positional("department", st.sampled_from([*v.departments, "nope"])),
+            positional("consent", flag, bad_flag),
+            actor,
+            at,
+            _Param("reasons", reason, bad_reason, default=True),
+            key,
+        ],
+        "sweep_opinions": [c, at],
+        "decide": [
+            c,
+            positional("approve", flag, bad_flag),
+            actor,
+            at,
+            _Param("reasons", reason, bad_reason, default=True),
+            key,
+        ],
+        "deem_approved": [c, at],
+        "approve_on_pledge": [c, positional("verify_by", day, bad_day), actor, at, key],
+        "verify_pledge": [c, positional("kept", flag, bad_flag), actor, at, key],
+        "seal": [c, positional("seal_code", st.sampled_from([*v.seals, "S-NOPE"])), actor, at, key],
+        "deliver": [
+            c,
+            positional(
+                "method",
+                st.sampled_from(["in_person", "post", "unified"]),
+                st.one_of(bad, st.just("drone")),
+            ),
+            actor,
+            at,
+            key,
+        ],
+        "withdraw": [c, actor, at, _Param("reason", reason, bad_reason, default=True), key],
+        "revoke": [c, positional("reason", reason, bad_reason), actor, at, key],
+        "quote": [c],
+        "sweep": [positional("at", time, bad_time)],
+        "case": [c],
+        "find": [
+            _Param("matter", st.sampled_from([*v.matters, "nope"]), _not_none(bad), default=True),
+            _Param("applicant", st.sampled_from(keys), _not_none(bad), default=True),
+            _Param("window", st.sampled_from(v.windows), _not_none(bad), default=True),
+            _Param("state", states, _not_none(st.one_of(bad, st.just("bogus"))), default=True),
+            _Param("due_from", time, _not_none(bad_time), default=True),
+            _Param("due_to", time, _not_none(bad_time), default=True),
+        ],
+        "clocks": [a_case],
+        "opinion_clock": [
+            a_case,
+            positional("opinion", st.builds(OpinionOf, st.sampled_from(ids), st.integers(0, 1))),
+        ],
+        "broken_pledges": [
+            positional("applicant", st.one_of(st.sampled_from(keys), st.text(max_size=8)))
+        ],
+        "decision_document": [a_case],
+    }
+
+
+HALL_METHODS: tuple[str, ...] = (
+    "accept",
+    "accept_with_gaps",
+    "add_signer",
+    "approve_on_pledge",
+    "assign",
+    "broken_pledges",
+    "case",
+    "clocks",
+    "decide",
+    "decision_document",
+    "deem_approved",
+    "deliver",
+    "extend",
+    "find",
+    "give_opinion",
+    "not_accept",
+    "opinion_clock",
+    "quote",
+    "request_correction",
+    "resume",
+    "return_case",
+    "revoke",
+    "seal",
+    "sign",
+    "submit",
+    "supply",
+    "supply_deferred",
+    "suspend",
+    "sweep",
+    "sweep_opinions",
+    "transfer",
+    "verify_pledge",
+    "withdraw",
+)
+"""The public Hall methods :func:`hall_calls` draws calls of."""
+
+
+def hall_calls(
+    vocab: HallVocabulary,
+    case_ids: Sequence[str],
+    *,
+    spare_ids: Sequence[str] = (),
+    methods: Sequence[str] = HALL_METHODS,
+    time: st.SearchStrategy[Any] | None = None,
+) -> st.SearchStrategy[HallCall]:
+    """Calls of public Hall methods, each argument well-typed or of the wrong type or shape.
+
+    Well-typed arguments come from the hall's vocabulary (real staff, steps, materials,
+    windows, seals; a few unknown codes), ``case_ids`` and instants at or after the present
+    of the run (:func:`hall_instants`, or ``time``); the others from :func:`junk`,
+    :func:`bad_case_ids` and :func:`bad_hall_instants` (instants before the present, naive,
+    huge...). In about two calls in five every argument is well-typed, in two exactly one
+    is not, in one any may not be. Instants are :class:`Later`/:class:`Earlier` references:
+    :meth:`HallCall.run` resolves them against the present it is given.
+
+    Args:
+        vocab: the hall's codes.
+        case_ids: ids of stored cases, to call with.
+        spare_ids: ids of cases that may come to be (submitted with them, or by the hall's
+            id factory), called with less often, and given to ``submit`` as new ids.
+        methods: the methods to call (all of :data:`HALL_METHODS` by default).
+        time: the well-typed instants, instead of :func:`hall_instants`.
+    """
+    params = _hall_params(vocab, case_ids, spare_ids, time or hall_instants())
+    return st.one_of([_calls(method, params[method]) for method in methods])
+
+
+STORE_METHODS: tuple[str, ...] = (
+    "append",
+    "case_ids",
+    "find",
+    "key_version",
+    "load",
+    "row",
+    "version",
+)
+"""The store methods :func:`store_calls` knows the parameters of; any other public method
+of a store is called with its required parameters drawn from case ids and junk."""
+
+
+def _bad_payloads() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        _non_json_values().map(lambda v: {"x": v}),
+        _non_json_names().map(lambda k: {k: 1}),
+        st.sampled_from([None, [1], "payload"]),
+        st.just({"t": (1, 2)}),
+    )
+
+
+def store_calls(
+    store_type: type, case_ids: Sequence[str], now: dt.datetime
+) -> st.SearchStrategy[StoreCall]:
+    """Calls of every public method of ``store``, with valid and garbage arguments.
+
+    Valid appends create new cases or extend existing ones at their current version with a
+    matching row; garbage ones have a wrong version, an empty or non-list event list, a
+    payload with no JSON form, an instant too near the ends of time, a row for another case
+    or version, a bad key... Reads get real ids and garbage.
+
+    Args:
+        store_type: the store's class (it decides which further public methods are called).
+        case_ids: ids of stored cases.
+        now: the instants of new events are at or after it.
+    """
+    bad = junk()
+    ids = st.sampled_from(list(case_ids))
+    any_id = st.one_of(ids, ids, bad_case_ids())
+    fresh = st.integers(0, 20).map(lambda n: f"store-{n}")
+    instant = st.integers(0, 10 * 24 * 60).map(lambda m: now + dt.timedelta(minutes=m))
+    edge = st.sampled_from(
+        [
+            dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            dt.datetime.max.replace(tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        ]
+    )
+    payload = st.dictionaries(st.text(max_size=4), json_scalars(), max_size=3)
+    kinds = st.sampled_from(["submitted", "note", "accepted"])
+    actors = st.sampled_from(["clerk", "chief", "applicant"])
+    good_event = st.builds(NewEvent, kinds, actors, instant, payload)
+    bad_event = st.one_of(
+        st.builds(NewEvent, kinds, actors, instant, _bad_payloads()),
+        st.builds(NewEvent, kinds, actors, edge, payload),
+        bad,
+    )
+    key = st.sampled_from([None, "k-1", "k-2"])
+    bad_key = st.one_of(_not_none(bad), st.sampled_from(["", "\ud800"]))
+
+    @st.composite
+    def appends(draw: st.DrawFn) -> StoreCall:
+        case: Any = draw(st.one_of(fresh, ids))
+        events: Any = draw(st.lists(good_event, min_size=1, max_size=3))
+        expected: Any = VersionOf(case)
+        row: Any = RowAfter(case, len(events))
+        kwargs: dict[str, Any] = {"idempotency_key": draw(key)}
+        fault = draw(st.sampled_from(["none", "none", "case", "version", "events", "row", "key"]))
+        if fault == "case":
+            case = draw(bad_case_ids())
+        elif fault == "version":
+            expected = draw(st.one_of(bad, st.sampled_from([-1, True, "0", 2**70, 10**6])))
+        elif fault == "events":
+            events = draw(
+                st.one_of(
+                    bad,
+                    st.sampled_from([[], "events", (None,)]),
+                    bad_event.map(lambda e: [*events, e]),
+                )
+            )
+        elif fault == "row":
+            row = draw(
+                st.one_of(
+                    bad,
+                    st.builds(RowAfter, ids, st.integers(-1, 5)),
+                    st.builds(RowAfter, fresh, st.just(1)),
+                )
+            )
+        elif fault == "key":
+            kwargs["idempotency_key"] = draw(bad_key)
+        return StoreCall("append", (case, expected, events, row), kwargs)
+
+    text_filter = st.sampled_from([None, "plan-01", "c1", "reviewing", "x"])
+    bad_due = _not_none(st.one_of(bad_hall_instants(), edge))
+
+    @st.composite
+    def finds(draw: st.DrawFn) -> StoreCall:
+        kwargs: dict[str, Any] = {}
+        for name in ("matter", "applicant", "window", "state"):
+            value = draw(st.one_of(text_filter, text_filter, _not_none(bad)))
+            if value is not None:
+                kwargs[name] = value
+        for name in ("due_from", "due_to"):
+            value = draw(st.one_of(st.none(), instant, bad_due))
+            if value is not None:
+                kwargs[name] = value
+        return StoreCall("find", (), kwargs)
+
+    def one(name: str) -> st.SearchStrategy[StoreCall]:
+        return any_id.map(lambda c: StoreCall(name, (c,), {}))
+
+    known: dict[str, st.SearchStrategy[StoreCall]] = {
+        "append": appends(),
+        "load": one("load"),
+        "version": one("version"),
+        "row": one("row"),
+        "case_ids": st.just(StoreCall("case_ids", (), {})),
+        "key_version": st.builds(
+            lambda c, k: StoreCall("key_version", (c, k), {}),
+            any_id,
+            st.one_of(st.sampled_from(["k-1", "k-2", "key-1"]), bad),
+        ),
+        "find": finds(),
+    }
+    strategies = [known[m] for m in STORE_METHODS]
+    for name in sorted(public_methods(store_type) - set(STORE_METHODS) - {"close"}):
+        signature = inspect.signature(getattr(store_type, name))
+        required = [
+            p
+            for p in list(signature.parameters.values())[1:]  # after self
+            if p.default is inspect.Parameter.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        strategies.append(
+            st.tuples(*[any_id for _ in required]).map(
+                functools.partial(lambda n, args: StoreCall(n, tuple(args), {}), name)
+            )
+        )
+    return st.one_of(strategies)
+
+
+# -- cases in every state, built through valid lifecycles
+
+SCENE_STATES: tuple[str, ...] = (
+    "submitted",
+    "incomplete",
+    "correction",
+    "reviewing",
+    "reviewed",
+    "council",
+    "gaps",
+    "suspended",
+    "ready",
+    "decided",
+    "sealed",
+    "closed",
+    "withdrawn",
+    "not_accepted",
+    "joint",
+    "pledged",
+)
+"""The scene's cases: submitted with complete materials / with the site plan missing; in
+correction; accepted; review step signed; at the council countersign (rev1 and rev2
+assigned); accepted with gaps; suspended for expert review; every step signed; decided;
+sealed; closed; withdrawn; not accepted; a joint case accepted (Fire Brigade asked);
+approved on pledge."""
+
+
+@attrs.define(frozen=True)
+class Scene:
+    """Cases of the test hall (tests/hall_fixtures.py) in the states of SCENE_STATES.
+
+    Attributes:
+        ids: state label → case id (``scene-<label>``).
+        after: an instant after every event of the scene.
+    """
+
+    ids: Mapping[str, str]
+    after: dt.datetime
+
+    def __getitem__(self, label: str) -> str:
+        return self.ids[label]
+
+
+def scene_ids(states: Sequence[str] = SCENE_STATES) -> list[str]:
+    """The case ids :func:`build_scene` gives its cases."""
+    return [f"scene-{label}" for label in states]
+
+
+__all__ += ["scene_ids"]
+
+
+def build_scene(
+    hall: Hall, applicant: Applicant, start: dt.datetime, *, states: Sequence[str] = SCENE_STATES
+) -> Scene:
+    """Build cases in the given states through valid commands, a minute apart from ``start``.
+
+    The hall must be the test hall of tests/hall_fixtures.py (matters plan-01 and
+    plan-joint, staff clerk, rev1, rev2, chief, seal S-PLAN-1), on a day its chief is not on
+    leave. Every event lies within two hours after ``start``.
+    """
+    minutes = itertools.count(1)
+
+    def t() -> dt.datetime:
+        return start + dt.timedelta(minutes=next(minutes))
+
+    def submit(label: str, materials: Sequence[str], matter: str = "plan-01") -> str:
+        case = hall.submit(
+            matter,
+            applicant,
+            "c1",
+            materials=list(materials),
+            actor="clerk",
+            at=t(),
+            case_id=f"scene-{label}",
+        )
+        return case.case_id
+
+    def review(cid: str, upto: str) -> None:
+        hall.accept(cid, actor="clerk", at=t())
+        if upto == "accepted":
+            return
+        hall.sign(cid, "review", actor="rev1", at=t())
+        if upto == "review":
+            return
+        hall.assign(cid, "council", ["rev1", "rev2"], actor="chief", at=t())
+        if upto == "council":
+            return
+        hall.sign(cid, "council", actor="rev1", at=t())
+        hall.sign(cid, "council", actor="rev2", at=t())
+        hall.sign(cid, "approve", actor="chief", at=t())
+
+    ids: dict[str, str] = {}
+    for label in states:
+        if label in ("incomplete", "correction", "gaps"):
+            cid = submit(label, ["form"])
+        elif label == "joint":
+            cid = submit(label, ["form"], "plan-joint")
+        else:
+            cid = submit(label, ["form", "site"])
+        ids[label] = cid
+        if label == "correction":
+            hall.request_correction(cid, {"site": "missing"}, actor="clerk", at=t())
+        elif label in ("reviewing", "joint"):
+            review(cid, "accepted")
+        elif label == "reviewed":
+            review(cid, "review")
+        elif label == "council":
+            review(cid, "council")
+        elif label == "gaps":
+            day = (start + dt.timedelta(days=1)).date()
+            hall.accept_with_gaps(cid, ["site"], day, actor="clerk", at=t())
+        elif label == "suspended":
+            review(cid, "accepted")
+            hall.suspend(cid, PauseReason.EXPERT_REVIEW, actor="chief", at=t())
+        elif label in ("ready", "decided", "sealed", "closed"):
+            review(cid, "all")
+            if label != "ready":
+                hall.decide(cid, True, actor="chief", at=t(), reasons="meets the plan")
+            if label in ("sealed", "closed"):
+                hall.seal(cid, "S-PLAN-1", actor="chief", at=t())
+            if label == "closed":
+                hall.deliver(cid, "in_person", actor="clerk", at=t())
+        elif label == "withdrawn":
+            hall.withdraw(cid, actor="applicant", at=t(), reason="changed plans")
+        elif label == "not_accepted":
+            hall.not_accept(cid, "outside remit", actor="clerk", at=t())
+        elif label == "pledged":
+            verify_by = (start + dt.timedelta(days=30)).date()
+            hall.approve_on_pledge(cid, verify_by, actor="chief", at=t())
+    return Scene(ids, t())
