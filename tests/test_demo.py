@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hallflow.cases.commands import RESERVED_PREFIX
 from hallflow.cli import main
 from hallflow.demo import (
     ESTATE_MATTER,
@@ -19,7 +20,6 @@ from hallflow.demo import (
     installed_localities,
     run,
 )
-from hallflow.cases.commands import RESERVED_PREFIX
 from hallflow.store import SQLiteStore
 
 
@@ -93,7 +93,9 @@ def test_summary_equals_figures_recounted_from_the_store(small: DemoResult) -> N
         return dict(events[case_id][0].payload)
 
     def approved(case_id: str) -> bool:
-        return any(e.kind == "decided" and e.payload["outcome"] == "approved" for e in events[case_id])
+        return any(
+            e.kind == "decided" and e.payload["outcome"] == "approved" for e in events[case_id]
+        )
 
     immediate = [c for c in delivered if submitted(c)["matter"] == IMMEDIATE_MATTER]
     assert s.immediate_closed == len(immediate)

@@ -55,7 +55,7 @@ def test_a_store_written_before_payload_versions_still_replays(tmp_path: Path) -
         assert approved.decision is not None and approved.decision.approved is True
         assert denied.decision is not None and denied.decision.approved is False
         assert denied.decision.remedies  # a denial told the remedies then as now
-        raw = [e for e in store.load("case-0002") if e.kind == "decided"][0]
+        raw = next(e for e in store.load("case-0002") if e.kind == "decided")
         assert raw.schema == 1 and raw.payload["approved"] is False  # stored as it was
         # the seal made then still verifies over the decision re-derived from the events
         report = hall.audit()

@@ -331,6 +331,18 @@ def _tuple(value: object) -> object:
     return value
 
 
+def _to_channel(value: object) -> object:
+    return _to_enum(Channel)(value)
+
+
+def _to_method(value: object) -> object:
+    return _to_enum(DeliveryMethod)(value)
+
+
+def _to_pause_reason(value: object) -> object:
+    return _to_enum(PauseReason)(value)
+
+
 def _frozen_mapping(value: object) -> object:
     if isinstance(value, Mapping) and not isinstance(value, _FrozenDict):
         return _FrozenDict(value)
@@ -349,12 +361,12 @@ class _FrozenDict(dict[str, Any]):
     def _refuse(self, *_args: object, **_kwargs: object) -> None:
         raise CommandInputError("command", "commands are immutable", dict(self))
 
-    __setitem__ = _refuse  # type: ignore[assignment]
-    __delitem__ = _refuse  # type: ignore[assignment]
-    update = _refuse  # type: ignore[assignment]
-    pop = _refuse  # type: ignore[assignment]
-    clear = _refuse  # type: ignore[assignment]
-    setdefault = _refuse  # type: ignore[assignment]
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    update = _refuse
+    pop = _refuse
+    clear = _refuse
+    setdefault = _refuse
     popitem = _refuse  # type: ignore[assignment]
 
 
@@ -415,7 +427,7 @@ class Submit:
         factory=dict, converter=_frozen_mapping, validator=_json_mapping
     )
     channel: Channel = attrs.field(
-        default=Channel.WINDOW, converter=_to_enum(Channel), validator=_enum(Channel)
+        default=Channel.WINDOW, converter=_to_channel, validator=_enum(Channel)
     )
     case_id: str | None = attrs.field(default=None, validator=attrs.validators.optional(case_id))
 
@@ -585,7 +597,7 @@ class Suspend(CaseCommand):
 
     NAME: ClassVar[str] = "suspend"
 
-    reason: PauseReason = attrs.field(converter=_to_enum(PauseReason), validator=_enum(PauseReason))
+    reason: PauseReason = attrs.field(converter=_to_pause_reason, validator=_enum(PauseReason))
     length: Limit | None = attrs.field(default=None, validator=_optional_limit)
 
 
@@ -694,9 +706,7 @@ class Deliver(CaseCommand):
 
     NAME: ClassVar[str] = "deliver"
 
-    method: DeliveryMethod = attrs.field(
-        converter=_to_enum(DeliveryMethod), validator=_enum(DeliveryMethod)
-    )
+    method: DeliveryMethod = attrs.field(converter=_to_method, validator=_enum(DeliveryMethod))
 
 
 @attrs.define(frozen=True, slots=True, kw_only=True)
@@ -833,6 +843,11 @@ def _passthrough(value: Any, _tp: type) -> Any:
     return value  # the command's validator decides
 
 
+def _is_collection(tp: Any) -> bool:
+    origin: Any = get_origin(tp)
+    return origin is tuple or origin is collections.abc.Mapping
+
+
 def make_converter() -> cattrs.Converter:
     """Build the converter of the commands' JSON form."""
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=False)
@@ -851,9 +866,7 @@ def make_converter() -> cattrs.Converter:
         converter.register_unstructure_hook(kind, lambda member: member.value)
     for tp in (str, bool, Channel, DeliveryMethod, PauseReason):
         converter.register_structure_hook(tp, _passthrough)
-    converter.register_structure_hook_func(
-        lambda tp: get_origin(tp) in (tuple, Mapping, collections.abc.Mapping), _passthrough
-    )
+    converter.register_structure_hook_func(_is_collection, _passthrough)
     converter.register_unstructure_hook(_FrozenDict, lambda d: {k: d[k] for k in sorted(d)})
     return converter
 

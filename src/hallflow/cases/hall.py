@@ -394,12 +394,12 @@ class Hall:
             matter=matter,
             applicant=applicant,
             window=window,
-            materials=materials,  # type: ignore[arg-type]
+            materials=materials,
             actor=actor,
             at=at,
-            conditions=conditions,  # type: ignore[arg-type]
+            conditions=conditions,
             facts=facts if facts is not None else {},
-            channel=channel,  # type: ignore[arg-type]
+            channel=channel,
             case_id=case_id,
         )
         return self.execute(command, idempotency_key=idempotency_key)
@@ -452,7 +452,7 @@ class Hall:
 
         The case is received anew: the limit runs from the day the materials are complete.
         """
-        command = Supply(case_id=case_id, materials=materials, actor=actor, at=at)  # type: ignore[arg-type]
+        command = Supply(case_id=case_id, materials=materials, actor=actor, at=at)
         return self.execute(command, idempotency_key=idempotency_key)
 
     def accept_with_gaps(
@@ -472,7 +472,7 @@ class Hall:
         """
         command = AcceptWithGaps(
             case_id=case_id,
-            deferred=deferred,  # type: ignore[arg-type]
+            deferred=deferred,
             pledge_date=pledge_date,
             actor=actor,
             at=at,
@@ -489,7 +489,7 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Supply the materials deferred under accept-with-gaps (the applicant or a clerk)."""
-        command = SupplyDeferred(case_id=case_id, materials=materials, actor=actor, at=at)  # type: ignore[arg-type]
+        command = SupplyDeferred(case_id=case_id, materials=materials, actor=actor, at=at)
         return self.execute(command, idempotency_key=idempotency_key)
 
     def not_accept(
@@ -528,7 +528,7 @@ class Hall:
         Checks: coordinate power; the case is reviewing; the step has no signatures yet;
         signers are distinct staff who hold the step's power that day.
         """
-        command = AssignSigners(case_id=case_id, step=step, signers=signers, actor=actor, at=at)  # type: ignore[arg-type]
+        command = AssignSigners(case_id=case_id, step=step, signers=signers, actor=actor, at=at)
         return self.execute(command, idempotency_key=idempotency_key)
 
     def add_signer(
@@ -610,7 +610,7 @@ class Hall:
         Give ``length`` when it was told in writing; the limit clocks stop counting. The
         matter may restrict which periods it excludes.
         """
-        command = Suspend(case_id=case_id, reason=reason, length=length, actor=actor, at=at)  # type: ignore[arg-type]
+        command = Suspend(case_id=case_id, reason=reason, length=length, actor=actor, at=at)
         return self.execute(command, idempotency_key=idempotency_key)
 
     def resume(
@@ -771,7 +771,7 @@ class Hall:
         idempotency_key: str | None = None,
     ) -> Case:
         """Deliver the sealed decision (``in_person``, ``post``, ``unified``); closes the case."""
-        command = Deliver(case_id=case_id, method=method, actor=actor, at=at)  # type: ignore[arg-type]
+        command = Deliver(case_id=case_id, method=method, actor=actor, at=at)
         return self.execute(command, idempotency_key=idempotency_key)
 
     def withdraw(
