@@ -13,7 +13,13 @@ import pytest
 from hallflow.cases.hall import APPLICANT, SUPERVISION, Hall
 from hallflow.cases.lifecycle import CaseState
 from hallflow.cases.pipeline import event
-from hallflow.errors import CaseCommandError, CommandInputError, CaseStateError, ConcurrencyError, MaterialsError
+from hallflow.errors import (
+    CaseCommandError,
+    CaseStateError,
+    CommandInputError,
+    ConcurrencyError,
+    MaterialsError,
+)
 from hallflow.seals import SealImpression, verify_impression
 from hallflow.store import SQLiteStore
 from hallflow.timeline import Limit, Outcome, PauseReason
