@@ -927,3 +927,5 @@ def _check_case_id(case_id: object) -> None:
         raise CommandInputError(
             "case_id", "must be a non-empty str of at most 128 characters", case_id
         )
+    if case_id.startswith(RESERVED_PREFIX):
+        raise CommandInputError("case_id", f"may not start with {RESERVED_PREFIX!r}", case_id)
