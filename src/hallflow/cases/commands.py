@@ -133,7 +133,7 @@ def code(instance: object, attribute: attrs.Attribute[Any], value: object) -> No
             value,
         )
     assert isinstance(value, str)
-    if not value.strip() or not all(ch.isprintable() for ch in value):
+    if not value.isprintable() or not value.strip():
         raise CommandInputError(
             _field(instance, attribute), "must be printable text, not blank", value
         )

@@ -84,8 +84,9 @@ def submit_case(pipeline: Pipeline, command: Submit, key: str | None) -> Case:
             raise NotAuthorisedError(
                 actor, "submit", case_id, permission.reason, permission.rule or "no-authority"
             )
-    stamp = _stamp(command)
+    stamp: str | None = None
     if key is not None:
+        stamp = _stamp(command)
         earlier = pipeline.replayed(case_id, key, stamp, command.describe())
         if earlier is not None:
             return earlier

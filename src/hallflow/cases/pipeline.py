@@ -36,6 +36,7 @@ from hallflow.cases.case import Case, fold, fold_more
 from hallflow.cases.commands import CaseCommand, Submit
 from hallflow.cases.commands import digest as command_digest
 from hallflow.cases.lifecycle import CaseState, Command, next_state
+from hallflow.cases.upcast import CURRENT_SCHEMA
 from hallflow.errors import (
     CaseCommandError,
     CaseStateError,
@@ -82,8 +83,6 @@ _NEUTRAL = frozenset(
 
 def event(kind: str, actor: str, at: dt.datetime, **payload: Any) -> NewEvent:
     """A new event of the current payload schema for ``kind``."""
-    from hallflow.cases.upcast import CURRENT_SCHEMA
-
     return NewEvent(kind=kind, actor=actor, at=at, payload=payload, schema=CURRENT_SCHEMA[kind])
 
 
@@ -167,8 +166,9 @@ class Pipeline:
             raise CommandInputError("command", "must be a hallflow command value", command)
         case = self.hall.case(command.case_id)
         self.authorise(rule, case, command)
-        stamp = _stamp(command)
-        if key is not None:
+        stamp: str | None = None
+        if key is not None:  # the digest is computed only for a keyed command
+            stamp = _stamp(command)
             earlier = self.replayed(case.case_id, key, stamp, command.describe())
             if earlier is not None:
                 return earlier
@@ -180,7 +180,7 @@ class Pipeline:
                 return case
             return self.commit(case, events, command.at, key, stamp, command.describe())
         except CaseCommandError:
-            if key is not None:  # a racing twin may have run it meanwhile: answer with it
+            if key is not None and stamp is not None:  # a racing twin may have run it meanwhile
                 earlier = self.replayed(case.case_id, key, stamp, command.describe())
                 if earlier is not None:
                     return earlier
@@ -351,7 +351,7 @@ class Pipeline:
         return hall._remember(updated)
 
     def create(
-        self, case_id: str, new: NewEvent, key: str | None, stamp: str, describe: str
+        self, case_id: str, new: NewEvent, key: str | None, stamp: str | None, describe: str
     ) -> Case:
         """Record a new case's first event."""
         stored = StoredEvent(
@@ -366,7 +366,7 @@ class Pipeline:
                 new.actor, "submit", case_id, "a case with this id already exists"
             ) from None
         except IdempotencyError:
-            assert key is not None
+            assert key is not None and stamp is not None
             record = self.hall.store.idempotency(case_id, key)
             raise IdempotencyError(
                 case_id,
