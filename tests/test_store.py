@@ -872,10 +872,10 @@ def test_sqlite_a_failing_write_fails_only_its_own_append(
     with SQLiteStore(tmp_path / "g.db", timeout=10) as store:
         apply = store._apply
 
-        def flaky(conn: sqlite3.Connection, request: Any, recorded_at: str) -> Any:
+        def flaky(conn: sqlite3.Connection, request: Any, *rest: Any) -> Any:
             if request.case_id == "bad":
                 raise sqlite3.OperationalError("disk I/O error (simulated)")
-            return apply(conn, request, recorded_at)
+            return apply(conn, request, *rest)
 
         monkeypatch.setattr(store, "_apply", flaky)
         requests: list[tuple[str, int, str | None]] = [

@@ -5,9 +5,14 @@ transaction, together with the case's query row (:class:`CaseRow`), and only if 
 still at the version the caller read (optimistic concurrency). The rest of hallflow sees stores
 only through :class:`EventStore`; nothing outside ``hallflow.store`` knows SQL.
 
+Every store also keeps its history tamper-evident: each event carries a digest chained to the
+one before it, and every append is linked into one chain over the whole hall (the functions
+and types are in :mod:`hallflow.store.chain`); :meth:`EventStore.verify` recomputes both.
+
 The helpers at the end (:func:`prepare_append`, :func:`encode_instant`, :func:`decode_instant`)
 are for store implementations: they validate an append and turn it into plain text columns, so
-that every store refuses the same requests and loads back the same values.
+that every store refuses the same requests, loads back the same values and computes the same
+digests.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from hallflow.errors import AppendRequestError, EventPayloadError, NaiveDatetimeError
+from hallflow.store.chain import ChainHead, Checkpoint, VerifyReport, content_digest
 
 __all__ = [
     "CaseRow",
     "Clock",
     "EventStore",
+    "KeyRecord",
     "NewEvent",
     "PreparedAppend",
     "PreparedEvent",
@@ -101,12 +108,15 @@ class NewEvent:
             unchanged: dicts with string keys, lists, strings, ints, finite floats, booleans
             and None. It is checked when appended (the error names the key), not here, because
             a dict can still change after the event is built.
+        schema: the version of the payload's shape for this kind, an int of at least 1. The
+            store keeps it and returns it; the case layer reads older shapes by upcasting.
     """
 
     kind: str = attrs.field(validator=_nonempty_text)
     actor: str = attrs.field(validator=_nonempty_text)
     at: dt.datetime = attrs.field(validator=_aware)
     payload: Mapping[str, Any] = attrs.field(factory=dict)
+    schema: int = attrs.field(default=1, validator=_version)
 
 
 @attrs.define(frozen=True, slots=True)
@@ -123,6 +133,10 @@ class StoredEvent:
         payload: the details, a fresh copy on every load.
         recorded_at: when the store committed it (UTC, from the store's clock); not part of
             equality — two loads of the same event are equal whenever they were read.
+        schema: the version of the payload's shape (see :class:`NewEvent`).
+        digest: the event's digest in its case's hash chain, as stored (see
+            :mod:`hallflow.store.chain`); empty for an event built by a caller rather than
+            loaded. Not part of equality.
     """
 
     case_id: str
@@ -132,6 +146,22 @@ class StoredEvent:
     at: dt.datetime
     payload: Mapping[str, Any]
     recorded_at: dt.datetime = attrs.field(eq=False)
+    schema: int = 1
+    digest: str = attrs.field(default="", eq=False)
+
+
+@attrs.define(frozen=True, slots=True)
+class KeyRecord:
+    """What a store remembers of an idempotency key used on a case.
+
+    Attributes:
+        digest: what the key was bound to: the ``request_digest`` the caller gave, or else
+            the store's hash of the request's events.
+        version: the case's version after the append the key named.
+    """
+
+    digest: str
+    version: int
 
 
 @attrs.define(frozen=True, slots=True)
@@ -175,8 +205,12 @@ class EventStore(Protocol):
         row: CaseRow,
         *,
         idempotency_key: str | None = None,
+        request_digest: str | None = None,
     ) -> int:
         """Append events to a case and replace its row, atomically.
+
+        Each event is linked into its case's hash chain and the append into the hall's
+        (:mod:`hallflow.store.chain`).
 
         Args:
             case_id: the case.
@@ -185,17 +219,23 @@ class EventStore(Protocol):
             row: the case's row after these events; ``row.case_id`` must be ``case_id`` and
                 ``row.version`` the new version, ``expected_version + len(events)``.
             idempotency_key: names the command. If it was already used on this case for an
-                identical request (same kinds, actors, instants and payloads, in order), the
-                store appends nothing and returns the version recorded then.
+                identical request (same kinds, actors, instants, payloads and schemas, in
+                order), the store appends nothing and returns the version recorded then.
+            request_digest: binds the key to the caller's own fingerprint of the command
+                (only with ``idempotency_key``; a non-empty str): the store records and
+                compares it instead of its hash of the events, so a repeat is recognised by
+                the command that produced the events, not by the events themselves.
 
         Returns:
             The case's version after the append.
 
         Raises:
             ConcurrencyError: the case is not at ``expected_version``.
-            IdempotencyError: the key was used on this case for a different request.
+            IdempotencyError: the key was used on this case for a different request (or
+                bound to a different ``request_digest``); checked before the version.
             EventPayloadError: a payload does not survive a JSON round trip.
-            AppendRequestError: the request is malformed (no events, mismatched row...).
+            AppendRequestError: the request is malformed (no events, mismatched row, a
+                ``request_digest`` without a key...).
         """
         ...
 
@@ -254,6 +294,42 @@ class EventStore(Protocol):
 
         Lets a caller answer a repeated command with the earlier result before it checks
         the command against the case's current state.
+        """
+        ...
+
+    def idempotency(self, case_id: str, key: str) -> KeyRecord | None:
+        """Return what an idempotency key used on this case was bound to, or None if unused.
+
+        A caller that gives ``request_digest`` can tell a true repeat (same digest) from a
+        key reused for another command before it does any work.
+        """
+        ...
+
+    def head(self) -> ChainHead:
+        """Return the newest position and link of the hall-wide chain.
+
+        Sign it (:meth:`hallflow.store.chain.Checkpoint.sign`) and keep the checkpoint
+        outside the store, to detect later rewrites of everything before it.
+        """
+        ...
+
+    def verify(self, *, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
+        """Recompute every case's chain and the hall-wide chain, and report every break.
+
+        Checks each event's digest, that seqs run 1, 2, 3... without gaps, that every
+        stored value still decodes, that each case's row holds its last version and head,
+        that the hall chain's links follow one another without gaps, that each of its
+        entries names the head the case had at that version and that each case's last
+        version is its newest entry; and, for each checkpoint, that the store's link at
+        the checkpoint's position is still the one signed. Undecodable values are breaks,
+        never errors.
+
+        Args:
+            checkpoints: checkpoints taken earlier; their signatures are not checked here
+                (see :meth:`hallflow.store.chain.Checkpoint.verify_signature`).
+
+        Raises:
+            StoreError: the store is closed or cannot be read.
         """
         ...
 
@@ -375,6 +451,9 @@ class PreparedEvent:
         at_utc: the instant, from :func:`encode_instant`.
         at_tz: the zone, from :func:`encode_instant`.
         payload_json: the payload as JSON text (keys in the order given).
+        schema: the version of the payload's shape.
+        content: the event's :func:`~hallflow.store.chain.content_digest` (at its seq);
+            a store links it with :func:`~hallflow.store.chain.event_digest`.
     """
 
     kind: str
@@ -382,6 +461,8 @@ class PreparedEvent:
     at_utc: str
     at_tz: str
     payload_json: str
+    schema: int = 1
+    content: str = ""
 
 
 @attrs.define(frozen=True, slots=True)
@@ -397,9 +478,10 @@ class PreparedAppend:
         due_utc: the row's due instant as UTC text, or None.
         due_tz: the row's due zone, or None.
         idempotency_key: the key, or None.
-        request_hash: a SHA-256 hex digest of the events' kinds, actors, instants and
-            payloads (canonical JSON); two requests are identical when their hashes are.
-            Empty when the request carries no idempotency key.
+        request_hash: what the key is bound to: the caller's ``request_digest`` if given,
+            else a SHA-256 hex digest of the events' kinds, actors, instants, payloads (and
+            schemas other than 1) as canonical JSON; two requests are identical when their
+            hashes are. Empty when the request carries no idempotency key.
     """
 
     case_id: str
@@ -419,8 +501,13 @@ def prepare_append(
     events: Sequence[NewEvent],
     row: CaseRow,
     idempotency_key: str | None,
+    request_digest: str | None = None,
 ) -> PreparedAppend:
     """Validate an append request and encode it; the same checks for every store.
+
+    Also computes each event's content digest, the part of its chain digest that needs
+    neither the time of recording nor the case's current head, so that a store computes it
+    before it takes its write lock.
 
     Args:
         case_id: as for :meth:`EventStore.append`.
@@ -428,6 +515,7 @@ def prepare_append(
         events: as for :meth:`EventStore.append`.
         row: as for :meth:`EventStore.append`.
         idempotency_key: as for :meth:`EventStore.append`.
+        request_digest: as for :meth:`EventStore.append`.
 
     Returns:
         The request, encoded.
@@ -449,6 +537,12 @@ def prepare_append(
         raise AppendRequestError("events", events, "must be a non-empty sequence of NewEvent")
     if idempotency_key is not None:
         _check_text("idempotency_key", idempotency_key, nonempty=True)
+    if request_digest is not None:
+        if idempotency_key is None:
+            raise AppendRequestError(
+                "request_digest", request_digest, "is only allowed with an idempotency_key"
+            )
+        _check_text("request_digest", request_digest, nonempty=True)
     if not isinstance(row, CaseRow):
         raise AppendRequestError("row", row, "must be a CaseRow")
     new_version = expected_version + len(events)
@@ -468,18 +562,28 @@ def prepare_append(
             raise AppendRequestError(f"events[{index}]", event, "must be a NewEvent")
         plain, text = _plain_payload(event.payload, f"events[{index}].payload")
         at_utc, at_tz = _encode_field(f"events[{index}].at", event.at)
+        kind, actor, schema = event.kind, event.actor, event.schema
         prepared.append(
             PreparedEvent(
-                kind=event.kind,
-                actor=event.actor,
+                kind=kind,
+                actor=actor,
                 at_utc=at_utc,
                 at_tz=at_tz,
                 payload_json=text,
+                schema=schema,
+                content=content_digest(
+                    case_id, expected_version + index + 1, kind, actor, at_utc, at_tz, schema, plain
+                ),
             )
         )
-        canonical.append([event.kind, event.actor, at_utc, plain])
+        # Schema 1 is left out, so that keys recorded before schemas existed still match.
+        canonical.append(
+            [kind, actor, at_utc, plain] if schema == 1 else [kind, actor, at_utc, plain, schema]
+        )
     digest = ""  # only an idempotent request needs its fingerprint
-    if idempotency_key is not None:
+    if request_digest is not None:
+        digest = request_digest
+    elif idempotency_key is not None:
         digest = hashlib.sha256(
             json.dumps(
                 canonical,

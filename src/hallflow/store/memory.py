@@ -1,8 +1,9 @@
 """An event store in a Python dict: for tests, examples and short-lived processes.
 
 It keeps the same contract as the SQLite store, down to the values it loads back: events and
-rows go through the same encoding (payloads as JSON text, instants as UTC text plus zone), so a
-test that passes against it passes against SQLite. Nothing survives the process.
+rows go through the same encoding (payloads as JSON text, instants as UTC text plus zone), and
+its events and appends through the same hash chains (:mod:`hallflow.store.chain`), so a test
+that passes against it passes against SQLite. Nothing survives the process.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from hallflow.errors import (
 from hallflow.store.base import (
     CaseRow,
     Clock,
+    KeyRecord,
     NewEvent,
-    PreparedEvent,
     StoredEvent,
     bound_text,
     decode_instant,
@@ -35,15 +36,45 @@ from hallflow.store.base import (
     read_clock,
     utc_now,
 )
+from hallflow.store.chain import (
+    ZERO,
+    ChainHead,
+    Checkpoint,
+    VerifyReport,
+    chain_link,
+    event_digest,
+)
+from hallflow.store.verify import Audit, EventRow, checked_checkpoints
 
 __all__ = ["MemoryStore"]
 
 
 @attrs.define(frozen=True, slots=True)
 class _Record:
-    event: PreparedEvent
+    """One stored event: the columns SQLite would hold, and the two instants decoded."""
+
+    seq: int
+    kind: str
+    actor: str
+    at_utc: str
+    at_tz: str
+    schema: int
+    payload: str
+    recorded: str  # recorded_at as UTC text, as hashed
+    digest: str
     at: dt.datetime
     recorded_at: dt.datetime
+
+
+@attrs.define(frozen=True, slots=True)
+class _Entry:
+    """One entry of the hall-wide chain."""
+
+    position: int
+    case_id: str
+    version: int
+    head: str
+    link: str
 
 
 class MemoryStore:
@@ -60,7 +91,9 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._events: dict[str, list[_Record]] = {}
         self._rows: dict[str, CaseRow] = {}
+        self._heads: dict[str, str] = {}
         self._keys: dict[tuple[str, str], tuple[str, int]] = {}
+        self._chain: list[_Entry] = []
         self._closed = False
 
     def append(
@@ -71,12 +104,15 @@ class MemoryStore:
         row: CaseRow,
         *,
         idempotency_key: str | None = None,
+        request_digest: str | None = None,
     ) -> int:
         """Append events to a case and replace its row, atomically.
 
         See :meth:`hallflow.store.base.EventStore.append`.
         """
-        request = prepare_append(case_id, expected_version, events, row, idempotency_key)
+        request = prepare_append(
+            case_id, expected_version, events, row, idempotency_key, request_digest
+        )
         with self._lock:
             self._check_open()
             key = request.idempotency_key
@@ -90,13 +126,46 @@ class MemoryStore:
             if len(log) != expected_version:
                 raise ConcurrencyError(case_id, expected_version, len(log))
             recorded_at = read_clock(self._clock)
-            self._events[case_id] = log + [
-                _Record(e, decode_instant(e.at_utc, e.at_tz), recorded_at) for e in request.events
-            ]
+            recorded = recorded_at.isoformat(timespec="microseconds")[:-6]  # as SQLite's
+            head = self._heads.get(case_id, ZERO)
+            records = []
+            for seq, e in enumerate(request.events, start=expected_version + 1):
+                head = event_digest(head, e.content, recorded)
+                records.append(
+                    _Record(
+                        seq=seq,
+                        kind=e.kind,
+                        actor=e.actor,
+                        at_utc=e.at_utc,
+                        at_tz=e.at_tz,
+                        schema=e.schema,
+                        payload=e.payload_json,
+                        recorded=recorded,
+                        digest=head,
+                        at=decode_instant(e.at_utc, e.at_tz),
+                        recorded_at=recorded_at,
+                    )
+                )
+            new_version = request.new_version
+            position, link = (
+                (self._chain[-1].position, self._chain[-1].link) if self._chain else (0, ZERO)
+            )
+            position += 1
+            self._chain.append(
+                _Entry(
+                    position,
+                    case_id,
+                    new_version,
+                    head,
+                    chain_link(link, position, case_id, new_version, head),
+                )
+            )
+            self._events[case_id] = log + records
             self._rows[case_id] = request.row
+            self._heads[case_id] = head
             if key is not None:
-                self._keys[(case_id, key)] = (request.request_hash, request.new_version)
-            return request.new_version
+                self._keys[(case_id, key)] = (request.request_hash, new_version)
+            return new_version
 
     def load(self, case_id: str) -> list[StoredEvent]:
         """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""
@@ -108,14 +177,16 @@ class MemoryStore:
         return [
             StoredEvent(
                 case_id=case_id,
-                seq=seq,
-                kind=r.event.kind,
-                actor=r.event.actor,
+                seq=r.seq,
+                kind=r.kind,
+                actor=r.actor,
                 at=r.at,
-                payload=json.loads(r.event.payload_json),
+                payload=json.loads(r.payload),
                 recorded_at=r.recorded_at,
+                schema=r.schema,
+                digest=r.digest,
             )
-            for seq, r in enumerate(log, start=1)
+            for r in log
         ]
 
     def key_version(self, case_id: str, key: str) -> int | None:
@@ -124,6 +195,72 @@ class MemoryStore:
             self._check_open()
             seen = self._keys.get((case_id, key))
         return None if seen is None else seen[1]
+
+    def idempotency(self, case_id: str, key: str) -> KeyRecord | None:
+        """See :meth:`hallflow.store.base.EventStore.idempotency`."""
+        with self._lock:
+            self._check_open()
+            seen = self._keys.get((case_id, key))
+        return None if seen is None else KeyRecord(digest=seen[0], version=seen[1])
+
+    def head(self) -> ChainHead:
+        """See :meth:`hallflow.store.base.EventStore.head`."""
+        with self._lock:
+            self._check_open()
+            if not self._chain:
+                return ChainHead(0, ZERO)
+            newest = self._chain[-1]
+        return ChainHead(newest.position, newest.link)
+
+    def verify(self, *, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
+        """Recompute the chains; see :meth:`hallflow.store.base.EventStore.verify`.
+
+        The store is checked as it stands at the call (a snapshot taken under its lock).
+        """
+        checkpoints = checked_checkpoints(checkpoints)
+        with self._lock:
+            self._check_open()
+            events = {case_id: list(log) for case_id, log in self._events.items() if log}
+            rows = dict(self._rows)
+            heads = dict(self._heads)
+            chain = list(self._chain)
+        audit = Audit()
+        newest: dict[object, tuple[object, object]] = {}
+        for entry in chain:  # the last entry of a case is its newest
+            newest[entry.case_id] = (entry.position, entry.version)
+        digests: dict[object, dict[object, object]] = {}
+        for case_id in sorted(events, key=repr):
+            log = events[case_id]
+            digests[case_id] = {r.seq: r.digest for r in log}
+            row = rows.get(case_id)
+            audit.case(
+                case_id,
+                [_event_row(case_id, r) for r in log],
+                None if row is None else (row.version, heads.get(case_id)),
+                newest.get(case_id),
+            )
+        for case_id in sorted(set(rows) - set(events), key=repr):
+            audit.orphan_row(case_id, rows[case_id].version)
+        for named, (position, _) in newest.items():
+            if named not in events:
+                audit.orphan_entry(named, position)
+        audit.chain(
+            (
+                e.position,
+                e.case_id,
+                e.version,
+                e.head,
+                e.link,
+                digests.get(e.case_id, {}).get(e.version),
+            )
+            for e in chain
+        )
+        by_position = {e.position: e.link for e in chain}
+        for checkpoint in checkpoints:
+            audit.checkpoint(
+                checkpoint, by_position.get(checkpoint.position), len(chain) and chain[-1].position
+            )
+        return audit.report()
 
     def version(self, case_id: str) -> int:
         """Return a case's version, 0 if absent."""
@@ -187,7 +324,9 @@ class MemoryStore:
             self._closed = True
             self._events.clear()
             self._rows.clear()
+            self._heads.clear()
             self._keys.clear()
+            self._chain.clear()
 
     def __enter__(self) -> Self:
         """Return the store."""
@@ -205,3 +344,18 @@ class MemoryStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the store is closed")
+
+
+def _event_row(case_id: str, r: _Record) -> EventRow:
+    return (
+        case_id,
+        r.seq,
+        r.kind,
+        r.actor,
+        r.at_utc,
+        r.at_tz,
+        r.schema,
+        r.payload,
+        r.recorded,
+        r.digest,
+    )

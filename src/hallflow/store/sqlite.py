@@ -26,6 +26,12 @@ Durability and concurrency, in brief (``docs/store.md`` has the long form):
   in arrival order, and each caller returns only once its own events are committed; a
   refused append (wrong version, reused key) refuses only that caller. A lone caller's
   append is a batch of one.
+* Hash chains (:mod:`hallflow.store.chain`): each event row holds its digest, each case row
+  its head (the last digest), and the ``chain`` table one linked entry per append. The part
+  of an event's digest that does not depend on the case's head nor on ``recorded_at`` is
+  computed before the write lock (:func:`~hallflow.store.base.prepare_append`); inside, an
+  append reads the head in the case-row SELECT it makes anyway, and a transaction reads the
+  newest chain entry once for its whole batch.
 * The schema version lives in ``PRAGMA user_version``; opening a file written by an older
   hallflow migrates it, in one transaction, one step per version.
 """
@@ -39,7 +45,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -54,6 +60,7 @@ from hallflow.store._shared import GroupCommit, Job, SharedLog
 from hallflow.store.base import (
     CaseRow,
     Clock,
+    KeyRecord,
     NewEvent,
     PreparedAppend,
     StoredEvent,
@@ -63,10 +70,55 @@ from hallflow.store.base import (
     read_clock,
     utc_now,
 )
+from hallflow.store.chain import (
+    ZERO,
+    ChainHead,
+    Checkpoint,
+    VerifyReport,
+    chain_link,
+    content_digest,
+    event_digest,
+    is_digest,
+)
+from hallflow.store.verify import Audit, EventRow, checked_checkpoints
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+
+def _backfill_chains(conn: sqlite3.Connection) -> None:
+    """Migration 2: chain the events already stored, as if each case were one append.
+
+    Per case (in case id order), the events are digested in seq order from the values they
+    hold now; each case then takes one position of the hall chain, with its last seq and
+    head. So history written before this migration is vouched for from the migration on:
+    what the file held then is what the chains prove, not what was first written.
+    """
+    link = ZERO
+    case_ids = [r[0] for r in conn.execute("SELECT DISTINCT case_id FROM events ORDER BY case_id")]
+    for position, case_id in enumerate(case_ids, start=1):
+        head = ZERO
+        updates: list[tuple[str, str, int]] = []
+        seq = 0
+        for seq, kind, actor, at_utc, at_tz, payload, recorded_at in conn.execute(
+            "SELECT seq, kind, actor, at_utc, at_tz, payload, recorded_at FROM events "
+            "WHERE case_id = ? ORDER BY seq",
+            (case_id,),
+        ).fetchall():
+            try:
+                content = content_digest(
+                    case_id, seq, kind, actor, at_utc, at_tz, 1, json.loads(payload)
+                )
+                head = event_digest(head, content, recorded_at)
+            except (TypeError, ValueError, RecursionError):
+                head = ""  # an undecodable event: verify() will name it
+            updates.append((head, case_id, seq))
+        conn.executemany("UPDATE events SET digest = ? WHERE case_id = ? AND seq = ?", updates)
+        conn.execute("UPDATE cases SET head = ? WHERE case_id = ?", (head, case_id))
+        link = chain_link(link, position, case_id, seq, head)
+        conn.execute(_INSERT_CHAIN, (position, case_id, seq, head, link))
+
+
+_MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] = (
     # 1: events, the case projection, idempotency keys.
     (
         """
@@ -109,6 +161,22 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID
         """,
     ),
+    # 2: payload schema versions, hash chains (per case and over the hall), backfilled.
+    (
+        "ALTER TABLE events ADD COLUMN schema INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE events ADD COLUMN digest TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN head TEXT NOT NULL DEFAULT ''",
+        """
+        CREATE TABLE chain (
+            position INTEGER PRIMARY KEY,
+            case_id  TEXT    NOT NULL,
+            version  INTEGER NOT NULL,
+            head     TEXT    NOT NULL,
+            link     TEXT    NOT NULL
+        )
+        """,
+        _backfill_chains,
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -121,7 +189,24 @@ DURABILITIES = ("full", "strict", "normal")
 """The ``durability`` settings of :class:`SQLiteStore`."""
 
 _ROW_COLUMNS = ", ".join(("case_id", *_ROW_UPDATABLE, "version"))
-_INSERT_ROW = f"INSERT INTO cases ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_ROW = f"INSERT INTO cases ({_ROW_COLUMNS}, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVENTS = (
+    "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, schema, payload, "
+    "recorded_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_CHAIN = "INSERT INTO chain (position, case_id, version, head, link) VALUES (?, ?, ?, ?, ?)"
+_NEWEST_LINK = "SELECT position, link FROM chain ORDER BY position DESC LIMIT 1"
+
+
+class _Tail:
+    """The newest entry of the hall chain, as a transaction extends it, and its new rows."""
+
+    __slots__ = ("link", "position", "rows")
+
+    def __init__(self, position: int, link: str) -> None:
+        self.position = position
+        self.link = link
+        self.rows: list[tuple[int, str, int, str, str]] = []
 
 
 class SQLiteStore:
@@ -234,6 +319,7 @@ class SQLiteStore:
         row: CaseRow,
         *,
         idempotency_key: str | None = None,
+        request_digest: str | None = None,
     ) -> int:
         """Append events to a case and replace its row, atomically and durably.
 
@@ -242,7 +328,9 @@ class SQLiteStore:
         its own). It returns once its events are committed. See
         :meth:`hallflow.store.base.EventStore.append`.
         """
-        request = prepare_append(case_id, expected_version, events, row, idempotency_key)
+        request = prepare_append(
+            case_id, expected_version, events, row, idempotency_key, request_digest
+        )
         self._connection()  # refuses a closed store, or another process, before queueing
         version = self._group.run(request)
         assert isinstance(version, int)
@@ -285,7 +373,17 @@ class SQLiteStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                outcomes = [self._apply(conn, pending.request, recorded_at) for pending in batch]
+                newest = conn.execute(_NEWEST_LINK).fetchone()
+                tail = (
+                    _Tail(0, ZERO)
+                    if newest is None
+                    else _Tail(newest[0], _text_or_empty(newest[1]))
+                )
+                outcomes = [
+                    self._apply(conn, pending.request, recorded_at, tail) for pending in batch
+                ]
+                if tail.rows:
+                    conn.executemany(_INSERT_CHAIN, tail.rows)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -296,11 +394,14 @@ class SQLiteStore:
         return outcomes
 
     def _apply(
-        self, conn: sqlite3.Connection, request: PreparedAppend, recorded_at: str
+        self, conn: sqlite3.Connection, request: PreparedAppend, recorded_at: str, tail: _Tail
     ) -> int | ConcurrencyError | IdempotencyError:
         """Check and write one append inside the open transaction.
 
-        Returns the new version, or the refusal; a refused append has written nothing.
+        Links its events into the case's chain and the append into the hall chain after
+        ``tail``, which it advances (the transaction writes the hall chain's new rows, all
+        at once, before it commits). Returns the new version, or the refusal; a refused
+        append has written nothing.
         """
         case_id = request.case_id
         key = request.idempotency_key
@@ -317,39 +418,47 @@ class SQLiteStore:
         r = request.row
         new = (r.matter, r.applicant, r.window, r.state, request.due_utc, request.due_tz)
         found = conn.execute(
-            'SELECT version, matter, applicant, "window", state, due_utc, due_tz FROM cases '
-            "WHERE case_id = ?",
+            'SELECT version, matter, applicant, "window", state, due_utc, due_tz, head '
+            "FROM cases WHERE case_id = ?",
             (case_id,),
         ).fetchone()
         actual = 0 if found is None else int(found[0])
         if actual != expected_version:
             return ConcurrencyError(case_id, expected_version, actual)
+        head = ZERO if found is None else _text_or_empty(found[7])
+        rows = []
+        seq = expected_version
+        for e in request.events:
+            seq += 1
+            head = event_digest(head, e.content, recorded_at)
+            rows.append(
+                (
+                    case_id,
+                    seq,
+                    e.kind,
+                    e.actor,
+                    e.at_utc,
+                    e.at_tz,
+                    e.schema,
+                    e.payload_json,
+                    recorded_at,
+                    head,
+                )
+            )
+        new_version = request.new_version
         if found is None:
-            conn.execute(_INSERT_ROW, (case_id, *new, request.new_version))
+            conn.execute(_INSERT_ROW, (case_id, *new, new_version, head))
         else:
             changed = tuple(n for n in range(len(new)) if new[n] != found[n + 1])
             conn.execute(
                 _update_statement(changed),
-                (request.new_version, *(new[n] for n in changed), case_id),
+                (new_version, head, *(new[n] for n in changed), case_id),
             )
-        rows = [
-            (
-                case_id,
-                expected_version + n,
-                e.kind,
-                e.actor,
-                e.at_utc,
-                e.at_tz,
-                e.payload_json,
-                recorded_at,
-            )
-            for n, e in enumerate(request.events, start=1)
-        ]
-        conn.executemany(
-            "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, payload, "
-            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        conn.executemany(_INSERT_EVENTS, rows)
+        position = tail.position + 1
+        link = chain_link(tail.link, position, case_id, new_version, head)
+        tail.rows.append((position, case_id, new_version, head, link))
+        tail.position, tail.link = position, link
         if key is not None:
             conn.execute(
                 "INSERT INTO idempotency (case_id, key, request_hash, version) VALUES (?, ?, ?, ?)",
@@ -362,8 +471,8 @@ class SQLiteStore:
         conn = self._connection()
         with self._guard():
             rows = conn.execute(
-                "SELECT seq, kind, actor, at_utc, at_tz, payload, recorded_at FROM events "
-                "WHERE case_id = ? ORDER BY seq",
+                "SELECT seq, kind, actor, at_utc, at_tz, payload, recorded_at, schema, digest "
+                "FROM events WHERE case_id = ? ORDER BY seq",
                 (case_id,),
             ).fetchall()
         if not rows:
@@ -377,8 +486,10 @@ class SQLiteStore:
                 at=decode_instant(at_utc, at_tz),
                 payload=json.loads(payload),
                 recorded_at=dt.datetime.fromisoformat(recorded_at).replace(tzinfo=dt.UTC),
+                schema=schema,
+                digest=digest,
             )
-            for seq, kind, actor, at_utc, at_tz, payload, recorded_at in rows
+            for seq, kind, actor, at_utc, at_tz, payload, recorded_at, schema, digest in rows
         ]
 
     def key_version(self, case_id: str, key: str) -> int | None:
@@ -389,6 +500,58 @@ class SQLiteStore:
                 "SELECT version FROM idempotency WHERE case_id = ? AND key = ?", (case_id, key)
             ).fetchone()
         return None if found is None else int(found[0])
+
+    def idempotency(self, case_id: str, key: str) -> KeyRecord | None:
+        """See :meth:`hallflow.store.base.EventStore.idempotency`."""
+        conn = self._connection()
+        with self._guard():
+            found = conn.execute(
+                "SELECT request_hash, version FROM idempotency WHERE case_id = ? AND key = ?",
+                (case_id, key),
+            ).fetchone()
+        return None if found is None else KeyRecord(digest=found[0], version=int(found[1]))
+
+    def head(self) -> ChainHead:
+        """See :meth:`hallflow.store.base.EventStore.head`.
+
+        Raises:
+            StoreError: the store is closed, or its newest chain entry is not a valid one
+                (:meth:`verify` says more).
+        """
+        conn = self._connection()
+        with self._guard():
+            newest = conn.execute(_NEWEST_LINK).fetchone()
+        if newest is None:
+            return ChainHead(0, ZERO)
+        position, link = newest
+        if not is_digest(link):
+            raise StoreError(
+                f"SQLite store {self._path!r}: the hall chain's newest link (position "
+                f"{position}) is {link!r}, not a digest; run verify()"
+            )
+        return ChainHead(int(position), link)
+
+    def verify(self, *, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
+        """Recompute the chains; see :meth:`hallflow.store.base.EventStore.verify`.
+
+        Reads one snapshot of the file (other writers go on meanwhile), streaming: memory
+        does not grow with the number of events. Text that is not UTF-8, a number where
+        text belongs and the like are reported as breaks.
+        """
+        checkpoints = checked_checkpoints(checkpoints)
+        conn = self._connection()
+        audit = Audit()
+        with self._guard():
+            conn.text_factory = _lenient_text
+            try:
+                conn.execute("BEGIN")
+                try:
+                    _audit(conn, audit, checkpoints)
+                finally:
+                    conn.execute("ROLLBACK")  # it only read
+            finally:
+                conn.text_factory = str
+        return audit.report()
 
     def version(self, case_id: str) -> int:
         """Return a case's version, 0 if absent."""
@@ -563,7 +726,7 @@ def _update_statement(changed: tuple[int, ...]) -> str:
     UPDATE assigns, changed or not, and each is a page to sync.
     """
     assignments = "".join(f", {_ROW_UPDATABLE[n]} = ?" for n in changed)
-    return f"UPDATE cases SET version = ?{assignments} WHERE case_id = ?"
+    return f"UPDATE cases SET version = ?, head = ?{assignments} WHERE case_id = ?"
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -576,7 +739,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
             raise SchemaVersionError(found, SCHEMA_VERSION)
         for step in _MIGRATIONS[found:]:
             for statement in step:
-                conn.execute(statement)
+                if isinstance(statement, str):
+                    conn.execute(statement)
+                else:
+                    statement(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -594,4 +760,89 @@ def _case_row(r: Any) -> CaseRow:
         state=state,
         due=None if due_utc is None else decode_instant(due_utc, due_tz),
         version=version,
+    )
+
+
+def _text_or_empty(value: object) -> str:
+    """A stored digest to build on: itself if text (verify() judges it), else empty."""
+    return value if isinstance(value, str) else ""
+
+
+class _Undecoded(bytes):
+    """Stored text that is not valid UTF-8, as its bytes (what verify() reads it as)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<text that is not UTF-8: {bytes(self)!r}>"
+
+
+def _lenient_text(raw: bytes) -> object:
+    """Decode a TEXT value for verify(): as str, or as :class:`_Undecoded`, never failing."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Undecoded(raw)
+
+
+_NEWEST_PER_CASE = "SELECT case_id, MAX(position) AS position, version FROM chain GROUP BY case_id"
+"""Each case's newest hall-chain entry (SQLite takes ``version`` from the row of the max)."""
+
+
+def _audit(conn: sqlite3.Connection, audit: Audit, checkpoints: Sequence[Checkpoint]) -> None:
+    """Feed the file's history to ``audit``, in one read transaction, streaming."""
+    rows = conn.execute(
+        "SELECT e.case_id, e.seq, e.kind, e.actor, e.at_utc, e.at_tz, e.schema, e.payload, "
+        "e.recorded_at, e.digest, c.case_id IS NOT NULL, c.version, c.head, n.position, "
+        f"n.version FROM events AS e LEFT JOIN cases AS c ON c.case_id = e.case_id "
+        f"LEFT JOIN ({_NEWEST_PER_CASE}) AS n ON n.case_id = e.case_id "
+        "ORDER BY e.case_id, e.seq"
+    )
+    group: list[EventRow] = []
+    context: tuple[Any, ...] = ()
+    for r in rows:
+        if group and r[0] != group[0][0]:
+            _audit_case(audit, group, context)
+            group = []
+        if not group:
+            context = r[10:]
+        group.append(r[:10])
+    if group:
+        _audit_case(audit, group, context)
+    for case_id, version in conn.execute(
+        "SELECT case_id, version FROM cases AS c "
+        "WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.case_id = c.case_id) "
+        "ORDER BY case_id"
+    ):
+        audit.orphan_row(case_id, version)
+    for case_id, position in conn.execute(
+        f"SELECT n.case_id, n.position FROM ({_NEWEST_PER_CASE}) AS n "
+        "WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.case_id = n.case_id) "
+        "ORDER BY n.position"
+    ):
+        audit.orphan_entry(case_id, position)
+    audit.chain(
+        conn.execute(
+            "SELECT c.position, c.case_id, c.version, c.head, c.link, e.digest "
+            "FROM chain AS c LEFT JOIN events AS e ON e.case_id = c.case_id "
+            "AND e.seq = c.version ORDER BY c.position"
+        )
+    )
+    newest = conn.execute(_NEWEST_LINK).fetchone()
+    for checkpoint in checkpoints:
+        found = conn.execute(
+            "SELECT link FROM chain WHERE position = ?", (checkpoint.position,)
+        ).fetchone()
+        audit.checkpoint(
+            checkpoint, None if found is None else found[0], 0 if newest is None else newest[0]
+        )
+
+
+def _audit_case(audit: Audit, events: list[EventRow], context: tuple[Any, ...]) -> None:
+    has_row, version, head, position, chained = context
+    audit.case(
+        events[0][0],
+        events,
+        (version, head) if has_row else None,
+        None if position is None else (position, chained),
     )
