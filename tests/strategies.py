@@ -754,8 +754,11 @@ import sqlite3  # noqa: E402
 from collections.abc import Mapping, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
 from hallflow.cases import Case, CaseState, Hall  # noqa: E402
 from hallflow.model import applicant_key  # noqa: E402
+from hallflow.seals import SealKind  # noqa: E402
 from hallflow.store.base import CaseRow, EventStore, NewEvent  # noqa: E402
 
 __all__ += [
@@ -763,6 +766,7 @@ __all__ += [
     "SCENE_STATES",
     "STORE_METHODS",
     "CaseOf",
+    "CommandOf",
     "DayAfter",
     "Earlier",
     "HallCall",
@@ -955,7 +959,26 @@ class RowAfter:
         return CaseRow(self.case_id, "plan-01", "key", "c1", "submitted", None, version)
 
 
-_Ref = Later | Earlier | NaiveNow | DayAfter | CaseOf | OpinionOf | VersionOf | RowAfter
+@attrs.define(frozen=True)
+class CommandOf:
+    """Stands for a command value of :mod:`hallflow.cases.commands`, built when the call
+    runs (building it validates its fields, so a bad field is refused then)."""
+
+    name: str
+    fields: Mapping[str, Any]
+
+    def resolve(self, target: Any, now: dt.datetime) -> Any:
+        from hallflow.cases import commands
+
+        fields = {k: _resolve(target, now, v) for k, v in self.fields.items()}
+        return getattr(commands, self.name)(**fields)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.fields.items())
+        return f"{self.name}({shown})"
+
+
+_Ref = Later | Earlier | NaiveNow | DayAfter | CaseOf | OpinionOf | VersionOf | RowAfter | CommandOf
 
 
 def _resolve(target: Any, now: dt.datetime, value: Any) -> Any:
@@ -1179,7 +1202,7 @@ def _calls(draw: st.DrawFn, method: str, params: Sequence[_Param]) -> HallCall:
     """A call of ``method``: every argument well-typed, exactly one of the wrong type or
     shape, or each one either way."""
     mode = draw(st.sampled_from(["valid", "valid", "one", "one", "chaos"]))
-    bad_index = draw(st.integers(0, len(params) - 1)) if mode == "one" else -1
+    bad_index = draw(st.integers(0, len(params) - 1)) if mode == "one" and params else -1
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     for i, param in enumerate(params):
@@ -1426,22 +1449,110 @@ def _hall_params(
             positional("applicant", st.one_of(st.sampled_from(keys), st.text(max_size=8)))
         ],
         "decision_document": [a_case],
+        "execute": [
+            positional(
+                "command",
+                _command_values(v, some_id, time),
+                st.one_of(bad, st.builds(HallCall, st.just("accept"), st.just(()), st.just({}))),
+            ),
+            key,
+        ],
+        "case_ids": [],
+        "current_seals": [],
+        "activate_seal": [
+            positional("code", st.sampled_from(["S-NEW-1", "S-NEW-2", *v.seals])),
+            positional(
+                "kind",
+                st.sampled_from([*SealKind, *(k.value for k in SealKind)]),
+                st.one_of(bad, st.just("bogus")),
+            ),
+            _Param("owner", st.sampled_from(v.departments), bad),
+            _Param("holder", staff, bad),
+            _Param("key_id", st.sampled_from(["plan-2026", "no-such-key"]), bad),
+            actor,
+            at,
+        ],
+        "change_seal": [
+            positional("code", st.sampled_from(["S-NEW-1", *v.seals])),
+            actor,
+            at,
+            _Param("holder", staff, _not_none(bad), default=True),
+            _Param(
+                "key_id",
+                st.sampled_from(["plan-2026", "no-such-key"]),
+                _not_none(bad),
+                default=True,
+            ),
+        ],
+        "revoke_seal": [
+            positional("code", st.sampled_from(["S-NEW-1", *v.seals])),
+            positional("reason", reason, bad_reason),
+            actor,
+            at,
+        ],
+        "audit": [_Param("checkpoints", st.just(()), _not_none(bad), default=True)],
+        "checkpoint": [
+            positional("private_key", st.just(_CHECKPOINT_KEY)),
+            positional("key_id", st.sampled_from(["outside-1", "k"])),
+        ],
     }
+
+
+_CHECKPOINT_KEY = Ed25519PrivateKey.generate()
+
+
+def _command_values(
+    v: HallVocabulary, ids: st.SearchStrategy[Any], time: st.SearchStrategy[Any]
+) -> st.SearchStrategy[CommandOf]:
+    """Command values to give :meth:`Hall.execute` (a bad field now and then)."""
+    actors = st.sampled_from(v.actors)
+    field = st.one_of(st.just(None), junk())  # None: keep the drawn well-typed value
+
+    @st.composite
+    def build(draw: st.DrawFn) -> CommandOf:
+        name = draw(st.sampled_from(["Accept", "Decide", "Sign", "Withdraw", "Submit"]))
+        fields: dict[str, Any] = {"actor": draw(actors), "at": draw(time)}
+        if name == "Submit":
+            fields |= {
+                "matter": draw(st.sampled_from(v.matters)),
+                "applicant": draw(st.sampled_from(v.applicants)),
+                "window": draw(st.sampled_from(v.windows)),
+                "materials": draw(st.lists(st.sampled_from(v.materials), max_size=3)),
+            }
+        else:
+            fields["case_id"] = draw(ids)
+        if name == "Decide":
+            fields |= {"approve": draw(st.booleans()), "reasons": "per the review"}
+        elif name == "Sign":
+            fields["step"] = draw(st.sampled_from(v.steps))
+        if draw(st.integers(0, 3)) == 0:
+            bad = draw(field)
+            fields[draw(st.sampled_from(sorted(fields)))] = bad
+        return CommandOf(name, fields)
+
+    return build()
 
 
 HALL_METHODS: tuple[str, ...] = (
     "accept",
     "accept_with_gaps",
+    "activate_seal",
     "add_signer",
     "approve_on_pledge",
     "assign",
+    "audit",
     "broken_pledges",
     "case",
+    "case_ids",
+    "change_seal",
+    "checkpoint",
     "clocks",
+    "current_seals",
     "decide",
     "decision_document",
     "deem_approved",
     "deliver",
+    "execute",
     "extend",
     "find",
     "give_opinion",
@@ -1452,6 +1563,7 @@ HALL_METHODS: tuple[str, ...] = (
     "resume",
     "return_case",
     "revoke",
+    "revoke_seal",
     "seal",
     "sign",
     "submit",
@@ -1586,8 +1698,14 @@ def store_calls(
                 )
             )
         elif fault == "key":
-            kwargs["idempotency_key"] = draw(bad_key)
+            kwargs[draw(st.sampled_from(append_keywords))] = draw(bad_key)
         return StoreCall("append", (case, expected, events, row), kwargs)
+
+    append_keywords = sorted(
+        name
+        for name, p in inspect.signature(store_type.append).parameters.items()  # type: ignore[attr-defined]
+        if p.kind is p.KEYWORD_ONLY
+    )
 
     text_filter = st.sampled_from([None, "plan-01", "c1", "reviewing", "x"])
     bad_due = _not_none(st.one_of(bad_hall_instants(), edge))
@@ -1623,19 +1741,31 @@ def store_calls(
     }
     strategies = [known[m] for m in STORE_METHODS]
     for name in sorted(public_methods(store_type) - set(STORE_METHODS) - {"close"}):
-        signature = inspect.signature(getattr(store_type, name))
-        required = [
-            p
-            for p in list(signature.parameters.values())[1:]  # after self
-            if p.default is inspect.Parameter.empty
-            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-        strategies.append(
-            st.tuples(*[any_id for _ in required]).map(
-                functools.partial(lambda n, args: StoreCall(n, tuple(args), {}), name)
-            )
-        )
+        strategies.append(_other_store_calls(store_type, name, any_id))
     return st.one_of(strategies)
+
+
+def _other_store_calls(
+    store_type: type, name: str, values: st.SearchStrategy[Any]
+) -> st.SearchStrategy[StoreCall]:
+    """Calls of a store method :func:`store_calls` does not know: each required parameter
+    from ``values``, each optional keyword left out or junk."""
+    parameters = list(inspect.signature(getattr(store_type, name)).parameters.values())[1:]
+    required = [
+        p.name
+        for p in parameters
+        if p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    optional = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+
+    @st.composite
+    def build(draw: st.DrawFn) -> StoreCall:
+        args = tuple(draw(values) for _ in required)
+        kwargs = {k: draw(junk()) for k in optional if draw(st.booleans())}
+        return StoreCall(name, args, kwargs)
+
+    return build()
 
 
 # -- cases in every state, built through valid lifecycles

@@ -24,7 +24,6 @@ import pytest
 from hallflow.cases import CaseState, Hall, fold
 from hallflow.errors import (
     CaseCommandError,
-    CaseStateError,
     CommandInputError,
     HallflowError,
 )
@@ -172,7 +171,7 @@ ROWS = [
     refused(
         "decision-document-undecided",
         lambda h, s: h.decision_document(h.case(s["reviewing"])),
-        CaseStateError,
+        CaseCommandError,
     ),
     # limits, reasons of a suspension
     wrong(
@@ -460,7 +459,7 @@ def check_refused(hall: Hall, scene: Scene, row: Bad, dump: Callable[[], bytes] 
     assert log_snapshot(hall.store) == before, f"{row.name} changed the log"
     if dump is not None:
         assert dump() == dumped, f"{row.name} changed the database"
-    for case_id in hall.store.case_ids():  # and the hall still serves what is stored
+    for case_id in hall.case_ids():  # and the hall still serves what is stored
         assert hall.case(case_id) == fold(hall.store.load(case_id))
 
 
