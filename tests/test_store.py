@@ -702,6 +702,9 @@ class StoreModel(RuleBasedStateMachine):
                 )
                 assert got.at.utcoffset() == want.at.utcoffset()
             assert self.store.row(case_id) == self.rows[case_id]
+        report = self.store.verify()
+        assert report.ok, report.breaks
+        assert report.positions == self.store.head().position == len(self.requests)
 
 
 class SQLiteStoreModel(StoreModel):
@@ -734,7 +737,7 @@ def test_sqlite_file_settings(tmp_path: Path) -> None:
         assert Path(str(path) + WRITE_LOCK_SUFFIX).exists()
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        assert {"events", "cases", "idempotency", "cases_applicant", "cases_due"} <= tables
+        assert {"events", "cases", "idempotency", "chain", "cases_applicant", "cases_due"} <= tables
 
 
 def test_sqlite_persists_across_reopening(tmp_path: Path) -> None:
@@ -891,6 +894,8 @@ def test_sqlite_a_failing_write_fails_only_its_own_append(
         assert "disk I/O error (simulated)" in str(outcomes[2])
         assert [store.version(c) for c in ("x", "y", "bad", "z")] == [1, 1, 0, 1]
         assert store._group.queue == deque()
+        report = store.verify()  # the rolled-back batch left no gap in the hall chain
+        assert report.ok and report.positions == store.head().position == 3
 
 
 # --- SQLite durability ----------------------------------------------------------------------
@@ -1093,6 +1098,9 @@ def test_processes_share_the_write_lock_and_the_syncs(tmp_path: Path) -> None:
         assert store.case_ids() == sorted(f"{p}-{n}" for p in "pq" for n in range(40))
         conn = store._connection()
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        report = store.verify()  # both processes extended one gap-free hall chain
+        assert report.ok, report.breaks
+        assert report.positions == store.head().position == 80
     # Every writer answered only once a sync covered its transaction: at rest, the shared
     # counters agree, and they counted at least one transaction per batch written.
     counters = Path(path + WRITE_LOCK_SUFFIX).read_bytes()
@@ -1133,6 +1141,8 @@ def test_sigkill_mid_write_loses_no_acknowledged_case(tmp_path: Path) -> None:
                 row = store.row(case_id)
                 assert row.version == len(events) >= acknowledged.get(case_id, 1)
                 assert row.applicant == f"applicant-{len(events)}"
+            report = store.verify()  # a crash never leaves a chain half-written
+            assert report.ok, report.breaks
     assert len(acknowledged) > 6
 
 
