@@ -262,6 +262,14 @@ REFUSALS: dict[str, tuple[list[str], str, list[str]]] = {
     # whatever argv holds, the error stays on one line
     "newline-in-argv": (["plugins", "a\nb"], "usage", ["unrecognized", "a\\nb"]),
     "surrogate-in-path": ([*DUE, "--data", "\udcff"], "run", ["--data=", "\\udcff"]),
+    "unencodable-path": (["demo", "--db", "\ud800"], "usage", ["--db", "\\ud800", "encode"]),
+    # Python 3.11's argparse stores [] for "--opt=--": the value is missing
+    "dashes-as-value": (["demo", "--db=--"], "usage", ["--db", "expected one argument"]),
+    "dashes-attached": (
+        ["calendar", "import-notice", "{notice}", "-o--"],
+        "usage",
+        ["-o/--output", "expected one argument"],
+    ),
 }
 
 

@@ -201,6 +201,7 @@ PATH_JUNK = (
     "~",
     "x" * 300,  # a file name too long for the file system
     "a/" * 2100,  # a path too long for the file system
+    "\ud800",  # a surrogate no file name decodes to (argv in-process can still hold it)
     "/dev/zero",
     "/proc/self/status",
     "/proc/hallflow-fuzz/x",
@@ -309,9 +310,10 @@ def command_argv(
     positionals: list[st.SearchStrategy[list[str]]],
     options: list[Option],
     required: tuple[Option, ...] = (),
+    modes: tuple[str, ...] = ("valid", "one-bad", "wild"),
 ) -> list[str]:
     """argv for one command: valid, valid but for one value, or shuffled junk."""
-    mode = draw(st.sampled_from(["valid", "one-bad", "wild"]))
+    mode = draw(st.sampled_from(modes))
     chosen = [*required, *draw(st.lists(st.sampled_from(options), max_size=4, unique=True))]
     spots = len(positionals) + len(chosen)
     bad_spot = draw(st.integers(0, max(spots - 1, 0))) if mode == "one-bad" else -1
@@ -362,6 +364,41 @@ def notice_files(world: World) -> st.SearchStrategy[str]:
         return _write(Path(world.fresh("notice", ".txt")), raw)
 
     return st.one_of(st.sampled_from(world.notices), generated())
+
+
+def demo_argv(dbs: st.SearchStrategy[str]) -> st.SearchStrategy[list[str]]:
+    """argv for the demo: mostly refused; run only on a few days, or on a holiday."""
+    options = command_argv(
+        ["demo"],
+        [],
+        [
+            Option(("--locality",), st.sampled_from(["zhenlai", "sichuan"]), junk),
+            Option(("--start",), demo_starts, st.one_of(demo_refused_dates, junk)),
+            Option(("--volume", "--vol"), demo_volumes, demo_refused_volumes),
+            Option(("--seed",), seeds),
+            Option(("--quiet",), None),
+        ],
+        required=(
+            Option(("--days",), demo_days, demo_refused_days),
+            Option(("--db",), dbs, path_junk),
+        ),
+        modes=("valid", "one-bad", "one-bad", "wild", "wild"),
+    )
+    # The largest volumes, on a holiday, so that no application arrives.
+    holiday = st.builds(
+        lambda volume, db: [
+            *("demo", "--quiet", "--start", "2026-10-03", "--days", "1"),
+            *("--volume", volume, "--db", db),
+        ],
+        st.sampled_from(["1000", "1e3", "1000.0", "999.999", "1000.0001"]),
+        dbs,
+    )
+    month = st.builds(
+        lambda month, db: ["demo", "--quiet", "--month", month, "--days", "1", "--db", db],
+        st.sampled_from(["2020-01", "2030-09", "2019-12", "2030-10", "2026-13", "x"]),
+        dbs,
+    )
+    return st.one_of(options, options, options, options, holiday, month)
 
 
 def argv_strategies(world: World) -> dict[str, st.SearchStrategy[list[str]]]:
@@ -415,43 +452,7 @@ def argv_strategies(world: World) -> dict[str, st.SearchStrategy[list[str]]]:
             [Option(("--year",), years)],
             required=(Option(("-o", "--output", "--out"), outputs, path_junk),),
         ),
-        "demo": command_argv(
-            ["demo"],
-            [],
-            [
-                Option(("--locality",), st.sampled_from(["zhenlai", "sichuan"]), junk),
-                Option(("--start",), demo_starts, st.one_of(demo_refused_dates, junk)),
-                Option(("--volume", "--vol"), demo_volumes, demo_refused_volumes),
-                Option(("--seed",), seeds),
-                Option(("--quiet",), None),
-            ],
-            required=(
-                Option(("--days",), demo_days, demo_refused_days),
-                Option(("--db",), dbs, path_junk),
-            ),
-        )
-        | st.builds(
-            # the boundary volumes, on a holiday, so that no application arrives
-            lambda volume, db: [
-                "demo",
-                "--quiet",
-                "--start",
-                "2026-10-03",
-                "--days",
-                "1",
-                "--volume",
-                volume,
-                "--db",
-                db,
-            ],
-            st.sampled_from(["1000", "1e3", "1000.0", "999.999"]),
-            dbs,
-        )
-        | st.builds(
-            lambda month, db: ["demo", "--quiet", "--month", month, "--days", "1", "--db", db],
-            st.one_of(demo_months, st.sampled_from(["2019-12", "2030-10", "2026-13", "x"])),
-            dbs,
-        ),
+        "demo": demo_argv(dbs),
     }
 
 

@@ -177,6 +177,12 @@ def _path(text: str) -> Path:
         raise argparse.ArgumentTypeError("'': must name a file or folder")
     if "\x00" in text:
         raise argparse.ArgumentTypeError(f"{text!r}: a path cannot hold a NUL character")
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: not a file name this system can encode"
+        ) from None
     return Path(text)
 
 
@@ -426,6 +432,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        # Python 3.11's argparse drops the value of "--opt=--" (or "-o--") and stores an empty
+        # list, without calling the option's type: refuse it as the option's value is missing.
+        for action in self._actions:
+            value = getattr(parsed, action.dest, None)
+            if action.option_strings and action.nargs is None and isinstance(value, list):
+                self.error(f"argument {'/'.join(action.option_strings)}: expected one argument")
+        return parsed, extras
 
 
 def _parser() -> argparse.ArgumentParser:
