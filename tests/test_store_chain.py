@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -49,6 +50,7 @@ from hallflow.store import (
 )
 from hallflow.store.base import encode_instant
 from hallflow.store.chain import (
+    BREAK_RULES,
     ZERO,
     canonical_json,
     chain_link,
@@ -99,7 +101,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
 
 
 def rules(report: VerifyReport) -> set[tuple[str | None, int, str]]:
-    return {(b.case_id, b.position, b.rule) for b in report.breaks}
+    found = {(b.case_id, b.position, b.rule) for b in report.breaks}
+    assert {rule for _, _, rule in found} <= set(BREAK_RULES)
+    return found
 
 
 # --- a history, built the same way in both stores -------------------------------------------
@@ -1340,3 +1344,24 @@ def test_a_damaged_schema_1_file_migrates_and_names_the_damage(tmp_path: Path) -
         assert {(b.case_id, b.position, b.rule) for b in report.breaks} == {
             (case_id, seq, "event-decode")
         }
+
+
+# --- the documentation --------------------------------------------------------------------
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "store.md"
+
+
+def test_every_rule_is_documented() -> None:
+    text = DOCS.read_text("utf-8")
+    table = set(re.findall(r"^\| `([a-z-]+)` \|", text, re.M))
+    assert table == set(BREAK_RULES)
+
+
+def test_the_checkpoint_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text("utf-8"), re.S)
+    block = next(b for b in blocks if "Checkpoint.sign" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "docs/store.md", "exec"), {})
+    with SQLiteStore(tmp_path / "chained.db") as store:
+        assert store.head().position == 1 and store.verify().ok

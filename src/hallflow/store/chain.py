@@ -58,6 +58,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from hallflow.errors import SerializationError
 
 __all__ = [
+    "BREAK_RULES",
     "CHECKPOINT_FORMAT",
     "ZERO",
     "ChainBreak",
@@ -73,6 +74,23 @@ __all__ = [
 
 ZERO: Final = "0" * 64
 """The digest before the first event of a case, and the link before the first position."""
+
+BREAK_RULES: Final = (
+    "event-decode",
+    "seq-gap",
+    "event-digest",
+    "case-link",
+    "case-row",
+    "head-mismatch",
+    "unchained-case",
+    "missing-case",
+    "chain-decode",
+    "missing-append",
+    "chain-link",
+    "chain-head",
+    "checkpoint",
+)
+"""Every :attr:`ChainBreak.rule` verification reports (``docs/store.md`` says what each means)."""
 
 CHECKPOINT_FORMAT: Final = "hallflow-checkpoint/1"
 """The format of :meth:`Checkpoint.to_json` and the scheme its signature covers."""
@@ -198,10 +216,11 @@ class ChainBreak:
             stored case id that is not text is shown by its ``repr``.
         position: the event's seq for a break in a case, the hall-chain position for a break
             in that chain (0 where there is none to name).
-        rule: a short, stable code for what was found (see ``docs/store.md``):
+        rule: a short, stable code for what was found, one of :data:`BREAK_RULES`:
             ``event-decode``, ``seq-gap``, ``event-digest``, ``case-link``, ``case-row``,
             ``head-mismatch``, ``unchained-case``, ``missing-case``, ``chain-decode``,
-            ``missing-append``, ``chain-link``, ``chain-head``, ``checkpoint``.
+            ``missing-append``, ``chain-link``, ``chain-head``, ``checkpoint`` (see
+            ``docs/store.md``).
         detail: what differs, expected against found.
     """
 
