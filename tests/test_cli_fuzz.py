@@ -107,6 +107,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     dump_year(provisional_year(2031), provisional)
     subdir = data_dir("data-subdir", {})
     (Path(subdir) / "2026.toml").mkdir()
+    fifo = data_dir("data-fifo", {})
+    os.mkfifo(Path(fifo) / "2026.toml")  # reading it would wait for a writer forever
+    os.mkfifo(root / "fifo.txt")
     data = (
         data_dir("data-ok", {"2026.toml": shipped, "2031.toml": provisional.read_bytes()}),
         data_dir("data-\udcff", {"2026.toml": shipped}),
@@ -120,10 +123,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         data_dir("data-year", {"2027.toml": "format = 1\nyear = true\n"}),
         data_dir("data-twice", {"2026.toml": shipped, "copy.toml": shipped}),
         subdir,
+        fifo,
         str(root / "missing-data"),
         notices[0],
         "/dev/null",
     )
+    notices = (*notices, str(root / "fifo.txt"))
     outputs = (notices[0], str(root / "out-\udcff"), "/dev/null", "/proc/hallflow-fuzz")
     dbs = (notices[0], str(folder), str(root / "missing" / "x.db"), "/dev/null")
     cwd = root / "cwd"

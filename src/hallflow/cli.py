@@ -4,7 +4,7 @@
 when does a case accepted on that day with a 20-working-day limit fall due, and why.
 
 Every refusal ends the command with exit status 2 and one line on standard error that names
-the option or argument, the rule and the value; nothing is written before it:
+the option or argument, the rule and the value:
 
 * a value that cannot be an option's (not a number, not finite, outside the option's range,
   a date outside the years the calendar can cover) is refused while the arguments are
@@ -42,7 +42,7 @@ from hallflow.errors import CalendarDataError, CalendarRangeError, HallflowError
 
 __all__ = ["CommandLineError", "main"]
 
-# ---- the ranges the options accept (docs/calendar.md and docs/demo.md list them)
+# ---- the ranges the options accept (docs/calendar.md lists them; so does each --help)
 
 LAST_YEAR = LAST_LUNAR_YEAR
 """The last year a calendar can be compiled for (the lunar conversion ends in 2100)."""
@@ -89,10 +89,16 @@ class CommandLineError(HallflowError, ValueError):
         self.option = option
         self.rule = rule
         self.value = value
-        super().__init__(f"{option}={value!r}: {rule}")
+        super().__init__(f"{option}={_quoted(value, 240)}: {rule}")
 
 
 # ---- output
+
+
+def _quoted(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut short after ``limit`` characters."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else f"{shown[: limit - 4]}...{shown[-1]}"
 
 
 def _one_line(text: str) -> str:
@@ -121,7 +127,7 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
             value = None
         if value is None or not low <= value <= high:
             raise argparse.ArgumentTypeError(
-                f"{text!r}: must be a whole number from {low} to {high}"
+                f"{_quoted(text)}: must be a whole number from {low} to {high}"
             )
         return value
 
@@ -136,7 +142,7 @@ def _number(low: float, high: float) -> Callable[[str], float]:
             value = math.nan
         if not (math.isfinite(value) and low <= value <= high):
             raise argparse.ArgumentTypeError(
-                f"{text!r}: must be a finite number from {low:g} to {high:g}"
+                f"{_quoted(text)}: must be a finite number from {low:g} to {high:g}"
             )
         return value
 
@@ -148,9 +154,13 @@ def _day(first: dt.date, last: dt.date) -> Callable[[str], dt.date]:
         try:
             value = dt.date.fromisoformat(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+            raise argparse.ArgumentTypeError(
+                f"{_quoted(text)} is not a date in YYYY-MM-DD form"
+            ) from None
         if not first <= value <= last:
-            raise argparse.ArgumentTypeError(f"{text!r}: must be a day from {first} to {last}")
+            raise argparse.ArgumentTypeError(
+                f"{_quoted(text)}: must be a day from {first} to {last}"
+            )
         return value
 
     return day
@@ -161,11 +171,13 @@ def _month(first: dt.date, last: dt.date) -> Callable[[str], dt.date]:
         try:
             value = dt.datetime.strptime(text, "%Y-%m").date()
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a month in YYYY-MM form") from None
+            raise argparse.ArgumentTypeError(
+                f"{_quoted(text)} is not a month in YYYY-MM form"
+            ) from None
         end = value.replace(day=months.monthrange(value.year, value.month)[1])
         if value < first or end > last:
             raise argparse.ArgumentTypeError(
-                f"{text!r}: must be a month from {first:%Y-%m} to {last:%Y-%m}"
+                f"{_quoted(text)}: must be a month from {first:%Y-%m} to {last:%Y-%m}"
             )
         return value
 
@@ -176,25 +188,25 @@ def _path(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("'': must name a file or folder")
     if "\x00" in text:
-        raise argparse.ArgumentTypeError(f"{text!r}: a path cannot hold a NUL character")
+        raise argparse.ArgumentTypeError(f"{_quoted(text)}: a path cannot hold a NUL character")
     try:
         os.fsencode(text)
     except UnicodeError:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: not a file name this system can encode"
+            f"{_quoted(text)}: not a file name this system can encode"
         ) from None
     return Path(text)
 
 
-CALENDAR_DAY = _day(dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31))
-UNTIL = _whole(FIRST_YEAR, LAST_YEAR)
-LIMIT = _whole(-MAX_LIMIT, MAX_LIMIT)
-YEAR = _whole(FIRST_YEAR, LAST_YEAR)
-DEMO_DAY = _day(DEMO_FIRST_DAY, DEMO_LAST_DAY)
-DEMO_MONTH = _month(DEMO_FIRST_DAY, DEMO_LAST_DAY)
-DEMO_DAYS = _whole(1, DEMO_MAX_DAYS)
-DEMO_VOLUME = _number(0.0, DEMO_MAX_VOLUME)
-SEED = _whole(0, MAX_SEED)
+_CALENDAR_DAY = _day(dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31))
+_UNTIL = _whole(FIRST_YEAR, LAST_YEAR)
+_LIMIT = _whole(-MAX_LIMIT, MAX_LIMIT)
+_YEAR = _whole(FIRST_YEAR, LAST_YEAR)
+_DEMO_DAY = _day(DEMO_FIRST_DAY, DEMO_LAST_DAY)
+_DEMO_MONTH = _month(DEMO_FIRST_DAY, DEMO_LAST_DAY)
+_DEMO_DAYS = _whole(1, DEMO_MAX_DAYS)
+_DEMO_VOLUME = _number(0.0, DEMO_MAX_VOLUME)
+_SEED = _whole(0, MAX_SEED)
 
 
 # ---- files and folders: checked when the command runs, before it does anything
@@ -216,7 +228,7 @@ def _year_files(option: str, folder: Path) -> list[YearData]:
     if found is None:
         raise CommandLineError(option, "no such folder", str(folder))
     if not stat.S_ISDIR(found.st_mode):
-        raise CommandLineError(option, "is a file, not a folder of year files", str(folder))
+        raise CommandLineError(option, "is not a folder (of year files)", str(folder))
     try:
         names = sorted(name for name in os.listdir(folder) if name.endswith(".toml"))
     except OSError as exc:
@@ -230,6 +242,9 @@ def _year_files(option: str, folder: Path) -> list[YearData]:
     years: dict[int, str] = {}
     out: list[YearData] = []
     for name in names:
+        found = _stat(option, folder / name)
+        if found is None or not stat.S_ISREG(found.st_mode):
+            raise CommandLineError(option, f"{name} is not a regular file", str(folder))
         try:
             data = load_year(folder / name)
         except OSError as exc:
@@ -480,37 +495,37 @@ def _parser() -> argparse.ArgumentParser:
     when = demo.add_mutually_exclusive_group()
     when.add_argument(
         "--start",
-        type=DEMO_DAY,
+        type=_DEMO_DAY,
         metavar="DATE",
         help=f"first day simulated ({DEMO_FIRST_DAY} to {DEMO_LAST_DAY})",
     )
     when.add_argument(
         "--month",
-        type=DEMO_MONTH,
+        type=_DEMO_MONTH,
         metavar="YYYY-MM",
         help=f"simulate this calendar month ({DEMO_FIRST_DAY:%Y-%m} to {DEMO_LAST_DAY:%Y-%m})",
     )
     demo.add_argument(
         "--days",
-        type=DEMO_DAYS,
+        type=_DEMO_DAYS,
         metavar="N",
         help=f"calendar days simulated, 1 to {DEMO_MAX_DAYS} (default 31, or the month)",
     )
     demo.add_argument(
         "--volume",
-        type=DEMO_VOLUME,
+        type=_DEMO_VOLUME,
         default=20.0,
         metavar="N",
         help=f"mean applications per working day, 0 to {DEMO_MAX_VOLUME:g} (default 20)",
     )
     demo.add_argument(
-        "--seed", type=SEED, default=2026, help="random seed, 0 to 2**63-1 (default 2026)"
+        "--seed", type=_SEED, default=2026, help="random seed, 0 to 2**63-1 (default 2026)"
     )
     demo.add_argument(
         "--db",
         type=_path,
         metavar="PATH",
-        help="SQLite file to write: new, or empty (default: a temp file)",
+        help="SQLite file to write: new, empty, or a database without cases (default: a temp file)",
     )
     demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     demo.set_defaults(run=_cmd_demo)
@@ -528,7 +543,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--until",
-            type=UNTIL,
+            type=_UNTIL,
             default=2030,
             metavar="YEAR",
             help=f"last year compiled, {FIRST_YEAR} to {LAST_YEAR}; unpublished years are "
@@ -540,11 +555,11 @@ def _parser() -> argparse.ArgumentParser:
         "due", help="the due date of a working-day limit, with every day explained"
     )
     due.add_argument(
-        "date", type=CALENDAR_DAY, help=f"the day the case was accepted (not counted; {day_range})"
+        "date", type=_CALENDAR_DAY, help=f"the day the case was accepted (not counted; {day_range})"
     )
     due.add_argument(
         "days",
-        type=LIMIT,
+        type=_LIMIT,
         help=f"the limit in working days, -{MAX_LIMIT} to {MAX_LIMIT} (negative counts back)",
     )
     due.add_argument("--brief", action="store_true", help="print only the due date")
@@ -552,13 +567,13 @@ def _parser() -> argparse.ArgumentParser:
     due.set_defaults(run=_cmd_due)
 
     day = commands.add_parser("day", help="what the calendar says about days, and why")
-    day.add_argument("dates", type=CALENDAR_DAY, nargs="+", metavar="DATE", help=day_range)
+    day.add_argument("dates", type=_CALENDAR_DAY, nargs="+", metavar="DATE", help=day_range)
     calendar_options(day)
     day.set_defaults(run=_cmd_day)
 
     between = commands.add_parser("between", help="count the working days in (START, END]")
-    between.add_argument("start", type=CALENDAR_DAY, help=day_range)
-    between.add_argument("end", type=CALENDAR_DAY, help=day_range)
+    between.add_argument("start", type=_CALENDAR_DAY, help=day_range)
+    between.add_argument("end", type=_CALENDAR_DAY, help=day_range)
     calendar_options(between)
     between.set_defaults(run=_cmd_between)
 
@@ -581,7 +596,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument(
         "--year",
-        type=YEAR,
+        type=_YEAR,
         help=f"the year ({FIRST_YEAR} to {LAST_YEAR}), only for a text whose title does not "
         f"state it; a title's year must agree",
     )
