@@ -601,6 +601,8 @@ def _parser() -> argparse.ArgumentParser:
         f"state it; a title's year must agree",
     )
     imp.set_defaults(run=_cmd_import_notice)
+    for choice in (groups, commands):  # a missing command is named by its choices
+        choice.metavar = "{" + ",".join(choice.choices) + "}"
     return parser
 
 
