@@ -8,10 +8,10 @@ parser has never seen). The property: ``main`` returns or raises ``SystemExit``,
 else; a non-zero status is 2 and comes with one error line on stderr (an argparse usage
 error: its usage, then that line).
 
-The default run makes at least 2,000 calls (:data:`DEFAULT`); the ``slow`` tests, run in CI
-or with ``-m slow``, make ten times as many. The demo is only run on tiny periods (or on a
-holiday, where no application arrives whatever the volume); everything else about it is
-exercised through its refusals.
+The default run makes at least 2,000 calls (:data:`DEFAULT`); the ``slow`` tests (selected
+with ``-m slow`` or ``HALLFLOW_SLOW=1``, as the other fuzz tests are) make ten times as many.
+The demo is only run on tiny periods (or on a holiday, where no application arrives whatever
+the volume); everything else about it is exercised through its refusals.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from hallflow.calendar.data import dump_year
 from hallflow.calendar.provisional import provisional_year
+from tests.strategies import slow_selected
 from tests.test_cli import NOTICES, SHIPPED, Outcome, call
 
 DEFAULT = {
@@ -500,10 +501,6 @@ def fuzz(command: str, world: World, capsys: pytest.CaptureFixture[str], example
     assert calls >= examples
 
 
-def _exhaustive(config: pytest.Config) -> bool:
-    return bool(os.environ.get("CI")) or "slow" in (config.option.markexpr or "")
-
-
 @pytest.mark.parametrize("command", list(DEFAULT))
 def test_any_argv_returns_or_refuses_in_one_line(
     command: str, world: World, capsys: pytest.CaptureFixture[str]
@@ -516,8 +513,8 @@ def test_any_argv_returns_or_refuses_in_one_line(
 def test_any_argv_returns_or_refuses_in_one_line_exhaustive(
     command: str, world: World, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
-    if not _exhaustive(request.config):
-        pytest.skip("exhaustive: runs in CI (CI=1) or with -m slow")
+    if not slow_selected(request.config):
+        pytest.skip("slow: run with -m slow (or HALLFLOW_SLOW=1)")
     fuzz(command, world, capsys, SLOW[command])
 
 
