@@ -67,6 +67,7 @@ __all__ = [
     "Transfer",
     "VerifyPledge",
     "Withdraw",
+    "check_instant",
     "digest",
     "structure",
     "unstructure",
@@ -179,27 +180,42 @@ def _bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> N
         )
 
 
-def _instant(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+def _instant_problem(value: object) -> str | None:
+    """Why ``value`` is not an instant a command takes, or None when it is."""
     if not isinstance(value, dt.datetime):
-        raise CommandInputError(_field(instance, attribute), "must be an aware datetime", value)
+        return "must be an aware datetime"
     try:
         offset = value.utcoffset()
     except (ValueError, TypeError, OverflowError):
         offset = None
     if offset is None:
-        raise CommandInputError(
-            _field(instance, attribute), "must be an aware datetime (with a time zone)", value
-        )
+        return "must be an aware datetime (with a time zone)"
     try:
         inside = _EARLIEST <= value <= _LATEST
     except (OverflowError, ValueError):
         inside = False
     if not inside:
-        raise CommandInputError(
-            _field(instance, attribute),
-            f"must lie between {_EARLIEST.date()} and {_LATEST.date()}",
-            value,
-        )
+        return f"must lie between {_EARLIEST.date()} and {_LATEST.date()}"
+    return None
+
+
+def _instant(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    problem = _instant_problem(value)
+    if problem is not None:
+        raise CommandInputError(_field(instance, attribute), problem, value)
+
+
+def check_instant(field: str, value: object) -> dt.datetime:
+    """Return ``value`` if it is an instant a command takes (aware, within range).
+
+    Raises:
+        CommandInputError: naming ``field``, the rule and the value.
+    """
+    problem = _instant_problem(value)
+    if problem is not None:
+        raise CommandInputError(field, problem, value)
+    assert isinstance(value, dt.datetime)
+    return value
 
 
 def _date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

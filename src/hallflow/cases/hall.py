@@ -57,6 +57,7 @@ from hallflow.cases.commands import (
     Transfer,
     VerifyPledge,
     Withdraw,
+    check_instant,
 )
 from hallflow.cases.lifecycle import CaseState
 from hallflow.cases.pipeline import APPLICANT, SUPERVISION, Pipeline, Rule
@@ -280,8 +281,8 @@ class Hall:
                 )
             wanted = found.value
         for name, bound in (("due_from", due_from), ("due_to", due_to)):
-            if bound is not None and not _aware(bound):
-                raise CommandInputError(f"find.{name}", "must be None or an aware datetime", bound)
+            if bound is not None:
+                check_instant(f"find.{name}", bound)
         rows = self.store.find(
             matter=matter,
             applicant=applicant,
@@ -874,7 +875,14 @@ class Hall:
         Returns:
             Every break and finding; ``report.ok`` when there are none.
         """
-        return audit(self, checkpoints)
+        if isinstance(checkpoints, str | bytes) or not isinstance(checkpoints, Sequence):
+            raise CommandInputError(
+                "audit.checkpoints", "must be a list of Checkpoint", checkpoints
+            )
+        for item in checkpoints:
+            if not isinstance(item, Checkpoint):
+                raise CommandInputError("audit.checkpoints", "must hold only Checkpoint", item)
+        return audit(self, list(checkpoints))
 
     def checkpoint(self, private_key: Ed25519PrivateKey, key_id: str) -> Checkpoint:
         """Sign the store's chain head now, for someone outside the hall to keep.
@@ -882,6 +890,12 @@ class Hall:
         Whoever holds it detects even a rewrite of the whole store after it
         (:meth:`audit` with ``checkpoints=[...]``).
         """
+        if not isinstance(private_key, Ed25519PrivateKey):
+            raise CommandInputError(
+                "checkpoint.private_key", "must be an Ed25519PrivateKey", private_key
+            )
+        if type(key_id) is not str or not key_id.isprintable() or not key_id.strip():
+            raise CommandInputError("checkpoint.key_id", "must be a printable str", key_id)
         return Checkpoint.sign(self.store.head(), self.settings.now(), private_key, key_id)
 
     # ------------------------------------------------------------------ supervision
@@ -900,9 +914,7 @@ class Hall:
             The escalations recorded by this sweep, with their case ids (a list), and the
             cases it could not sweep.
         """
-        if not _aware(at):
-            raise CommandInputError("sweep.at", "must be an aware datetime", at)
-        return sweep(self, at)
+        return sweep(self, check_instant("sweep.at", at))
 
 
 def _aware(value: object) -> bool:

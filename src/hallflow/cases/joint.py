@@ -9,7 +9,12 @@ from hallflow.cases.case import Case, limit_to
 from hallflow.cases.commands import GiveOpinion, SweepOpinions
 from hallflow.cases.lifecycle import CaseState
 from hallflow.cases.pipeline import SUPERVISION, Rule, event
-from hallflow.errors import CaseCommandError, CaseStateError, NotAuthorisedError
+from hallflow.errors import (
+    CaseCommandError,
+    CaseStateError,
+    NotAuthorisedError,
+    UnknownCodeError,
+)
 from hallflow.model.catalogue import Matter, SilencePolicy
 from hallflow.model.org import Power
 from hallflow.store.base import NewEvent
@@ -69,7 +74,16 @@ def opinion_clock(
 
 def _opinion_authority(hall: Hall, case: Case, command: GiveOpinion) -> None:
     """A co-department's opinion is given by its own staff, holding the review power."""
-    staff = hall.organisation.staff(command.actor)
+    try:
+        staff = hall.organisation.staff(command.actor)
+    except UnknownCodeError:
+        raise NotAuthorisedError(
+            command.actor,
+            "give an opinion",
+            case.case_id,
+            f"no staff member {command.actor!r}",
+            "unknown-staff",
+        ) from None
     if staff.department != command.department:
         raise NotAuthorisedError(
             command.actor,

@@ -14,6 +14,7 @@ import datetime as dt
 import threading
 from typing import TYPE_CHECKING, Any
 
+from hallflow.cases.commands import check_instant
 from hallflow.errors import (
     CommandInputError,
     HistoryError,
@@ -43,10 +44,20 @@ def _text(field: str, value: object) -> str:
     return value
 
 
+def _kind(value: object) -> SealKind:
+    if isinstance(value, SealKind):
+        return value
+    if type(value) is str:
+        try:
+            return SealKind(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(repr(k.value) for k in SealKind)
+    raise CommandInputError("kind", f"must be one of {allowed}", value)
+
+
 def _instant(field: str, value: object) -> dt.datetime:
-    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-        raise CommandInputError(field, "must be an aware datetime", value)
-    return value
+    return check_instant(field, value)
 
 
 class SealLedger:
@@ -128,7 +139,7 @@ class SealLedger:
         """Record a seal's activation."""
         payload = {
             "code": _text("code", code),
-            "kind": SealKind(kind).value if kind in set(SealKind) else _text("kind", kind),
+            "kind": _kind(kind).value,
             "owner": _text("owner", owner),
             "holder": _text("holder", holder),
             "key_id": _text("key_id", key_id),

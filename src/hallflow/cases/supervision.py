@@ -17,7 +17,7 @@ import attrs
 from hallflow.cases.case import Case
 from hallflow.cases.lifecycle import CaseState
 from hallflow.cases.pipeline import SUPERVISION, event
-from hallflow.errors import CaseStateError, ConcurrencyError, HallflowError
+from hallflow.errors import CaseStateError, ConcurrencyError
 from hallflow.plugins.policy import Escalation, EscalationAction
 from hallflow.store.base import NewEvent
 
@@ -71,7 +71,7 @@ def sweep(hall: Hall, at: dt.datetime) -> SweepReport:
             report.swept += 1
             try:
                 report.extend(_sweep_case(hall, row.case_id, at))
-            except HallflowError as exc:
+            except Exception as exc:  # isolated and reported: one case never stops the pass
                 report.failures.append(SweepFailure(row.case_id, str(exc), type(exc).__name__))
     return report
 
