@@ -1365,3 +1365,29 @@ def test_the_checkpoint_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
     exec(compile(block, "docs/store.md", "exec"), {})
     with SQLiteStore(tmp_path / "chained.db") as store:
         assert store.head().position == 1 and store.verify().ok
+
+
+def test_head_refuses_a_damaged_newest_link(tmp_path: Path) -> None:
+    path = tmp_path / "hall.db"
+    with SQLiteStore(path) as store:
+        build_history(store)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("UPDATE chain SET link = 'garbage' WHERE position = 8")
+    finally:
+        conn.close()
+    with SQLiteStore(path) as store:
+        with pytest.raises(StoreError, match="run verify"):
+            store.head()
+        assert (None, 8, "chain-decode") in {(None, p, r) for _, p, r in rules(store.verify())}
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=json_documents())
+def test_canonical_json_agrees_with_the_reference(document: dict[str, Any]) -> None:
+    """The one-pass encoder against ``json.dumps`` with the canonical options."""
+    reference = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    assert canonical_json(document) == reference
+    assert canonical_json([1, "a", document]) == f'[1,"a",{reference}]'

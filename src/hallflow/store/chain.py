@@ -44,8 +44,9 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import json.encoder
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -101,17 +102,46 @@ _CANONICAL = json.JSONEncoder(
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+def _not_json(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _one_pass() -> Callable[[object], str]:
+    """``_CANONICAL.encode``, without building the C encoder again on every call.
+
+    ``JSONEncoder.encode`` makes a new C encoder object per call; this one is made once, with
+    the arguments ``JSONEncoder.iterencode`` gives it (no circular-reference check: every
+    value hashed here is a copy made by ``json.loads``). Where the C encoder is missing, the
+    pure-Python encoder gives the same text.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    escape = getattr(json.encoder, "c_encode_basestring", None)
+    if make is None or escape is None:  # pragma: no cover - CPython has both
+        return _CANONICAL.encode
+    encoder = make(None, _not_json, escape, None, ":", ",", True, False, False)
+
+    def encode(value: object) -> str:
+        if isinstance(value, str):  # the C encoder takes containers; as JSONEncoder.encode does
+            return _CANONICAL.encode(value)
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_encode = _one_pass()
+
+
 def canonical_json(value: object) -> str:
     """The canonical JSON text of a JSON value: keys sorted, no spaces, no ASCII escaping.
 
     Numbers are written as Python's :mod:`json` writes them (ints in full, floats in their
-    shortest round-trip form). Hash its UTF-8 bytes.
+    shortest round-trip form). Hash its UTF-8 bytes. ``value`` must not contain itself.
 
     Raises:
         TypeError: ``value`` holds something JSON cannot express.
         ValueError: ``value`` holds a NaN or an infinity.
     """
-    return _CANONICAL.encode(value)
+    return _encode(value)
 
 
 def content_digest(
@@ -144,7 +174,7 @@ def content_digest(
         ValueError: the payload holds a NaN or an infinity.
         UnicodeEncodeError: a text holds a lone surrogate.
     """
-    text = _CANONICAL.encode([case_id, seq, kind, actor, at_utc, at_tz, schema, payload])
+    text = _encode([case_id, seq, kind, actor, at_utc, at_tz, schema, payload])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -382,7 +382,9 @@ class SQLiteStore:
                 outcomes = [
                     self._apply(conn, pending.request, recorded_at, tail) for pending in batch
                 ]
-                if tail.rows:
+                if len(tail.rows) == 1:  # a lone append: execute is the cheaper call
+                    conn.execute(_INSERT_CHAIN, tail.rows[0])
+                elif tail.rows:
                     conn.executemany(_INSERT_CHAIN, tail.rows)
                 conn.execute("COMMIT")
             except BaseException:
