@@ -1089,12 +1089,21 @@ def junk() -> st.SearchStrategy[Any]:
     Decimals, limits, opaque objects, arbitrary text and integers. Each draw is a fresh copy."""
     return st.one_of(
         st.sampled_from(_JUNK).map(copy.copy),
-        _lone_surrogates(),
+        _SURROGATE_TEXT,
         st.integers(),
         st.floats(),
         st.text(max_size=6),
         st.lists(st.integers(), max_size=3),
     )
+
+
+_SURROGATE_TEXT = st.builds(
+    "{}{}{}".format,
+    st.text(max_size=3),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.text(max_size=3),
+)
+"""Text with a lone surrogate (it has no UTF-8 form), cheaply drawn."""
 
 
 def bad_case_ids() -> st.SearchStrategy[Any]:
@@ -1605,7 +1614,7 @@ def hall_calls(
         methods: the methods to call (all of :data:`HALL_METHODS` by default).
         time: the well-typed instants, instead of :func:`hall_instants`.
     """
-    params = _hall_params(vocab, case_ids, spare_ids, time or hall_instants())
+    params = _hall_params(vocab, case_ids, spare_ids, hall_instants() if time is None else time)
     return st.one_of([_calls(method, params[method]) for method in methods])
 
 
@@ -1739,10 +1748,9 @@ def store_calls(
         ),
         "find": finds(),
     }
-    strategies = [known[m] for m in STORE_METHODS]
     for name in sorted(public_methods(store_type) - set(STORE_METHODS) - {"close"}):
-        strategies.append(_other_store_calls(store_type, name, any_id))
-    return st.one_of(strategies)
+        known[name] = _other_store_calls(store_type, name, any_id)
+    return st.sampled_from(sorted(known)).flatmap(known.__getitem__)
 
 
 def _other_store_calls(
@@ -1811,12 +1819,68 @@ class Scene:
         return self.ids[label]
 
 
+@attrs.define(frozen=True)
+class SceneTemplate:
+    """A scene built once through the Hall, to plant into fresh stores cheaply.
+
+    Attributes:
+        hall: the hall it was built in (its seal provider signed the scene's seals).
+        scene: the scene's ids and the instant after it.
+        streams: every stored stream: its id, its events (to append again) and its row.
+    """
+
+    hall: Hall
+    scene: Scene
+    streams: tuple[tuple[str, tuple[NewEvent, ...], CaseRow], ...]
+
+    def plant(self, store: EventStore) -> Hall:
+        """Append the scene's events to ``store`` and return a hall on it like the one the
+        scene was built in (same catalogue, staff, seals and seal keys, plugins and clock;
+        its own id counter)."""
+        for stream, events, row in self.streams:
+            store.append(stream, 0, list(events), row)
+        counter = itertools.count(1)
+        settings = attrs.evolve(self.hall.settings, new_id=lambda: f"case-{next(counter):04d}")
+        return Hall(
+            catalogue=self.hall.catalogue,
+            organisation=self.hall.organisation,
+            calendar=self.hall.calendar,
+            store=store,
+            seals=self.hall.seals,
+            seal_provider=self.hall.seal_provider,
+            settings=settings,
+            plugins=self.hall.plugins,
+        )
+
+
+def copied_events(events: Sequence[Any]) -> tuple[NewEvent, ...]:
+    """Stored events as events to append again (their payload schema kept, if any)."""
+    out = []
+    for e in events:
+        extra: dict[str, Any] = {}
+        schema = getattr(e, "schema", None)
+        if schema is not None:
+            extra["schema"] = schema
+        out.append(NewEvent(kind=e.kind, actor=e.actor, at=e.at, payload=e.payload, **extra))
+    return tuple(out)
+
+
+def scene_template(hall: Hall, applicant: Applicant, start: dt.datetime) -> SceneTemplate:
+    """Build the scene in ``hall`` (whose store must be empty) and keep its streams."""
+    scene = build_scene(hall, applicant, start)
+    store = hall.store
+    streams = tuple(
+        (cid, copied_events(store.load(cid)), store.row(cid)) for cid in store.case_ids()
+    )
+    return SceneTemplate(hall, scene, streams)
+
+
 def scene_ids(states: Sequence[str] = SCENE_STATES) -> list[str]:
     """The case ids :func:`build_scene` gives its cases."""
     return [f"scene-{label}" for label in states]
 
 
-__all__ += ["scene_ids"]
+__all__ += ["SceneTemplate", "copied_events", "scene_ids", "scene_template"]
 
 
 def build_scene(
