@@ -259,7 +259,7 @@ REFUSALS: dict[str, tuple[list[str], str, list[str]]] = {
         ["end", "'2101-01-01'", "2100-12-31"],
     ),
     "day-after-until": (["calendar", "day", "2031-01-01"], "run", ["2031-01-01", "--until"]),
-    "no-command": ([], "usage", ["required", "plugins,demo,calendar"]),
+    "no-command": ([], "usage", ["required", "plugins,demo,audit,calendar"]),
     "no-calendar-command": (["calendar"], "usage", ["due,day,between,import-notice"]),
     # whatever argv holds, the error stays on one line
     "newline-in-argv": (["plugins", "a\nb"], "usage", ["unrecognized", "a\\nb"]),

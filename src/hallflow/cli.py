@@ -438,6 +438,101 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _small_file(option: str, path: Path, limit: int = 1 << 20) -> bytes:
+    """The bytes of a small regular file (a checkpoint, a public key)."""
+    found = _stat(option, path)
+    if found is None:
+        raise CommandLineError(option, "no such file", str(path))
+    if not stat.S_ISREG(found.st_mode):
+        raise CommandLineError(option, "is not a regular file", str(path))
+    if found.st_size > limit:
+        raise CommandLineError(option, f"holds more than {limit} bytes", str(path))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CommandLineError(option, f"cannot be read ({exc.strerror})", str(path)) from None
+
+
+def _schema_version(path: Path) -> int:
+    """The hallflow schema of a SQLite file (``PRAGMA user_version``), read without writing."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise CommandLineError("DB", f"cannot be read as SQLite ({exc})", str(path)) from None
+    if version < 1 or "events" not in tables:
+        raise CommandLineError("DB", "is a SQLite file but not a hallflow store", str(path))
+    return version
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from hallflow.cases.audit import audit_store
+    from hallflow.seals import SealImpression, verify_impression
+    from hallflow.store import SQLiteStore
+    from hallflow.store.chain import Checkpoint
+
+    found = _stat("DB", args.db)
+    if found is None or not stat.S_ISREG(found.st_mode) or not found.st_size:
+        raise CommandLineError("DB", "must be an existing hallflow SQLite file", str(args.db))
+    _db_file("DB", args.db)  # a SQLite file, by its header
+    schema = _schema_version(args.db)
+    checkpoints = []
+    for path in args.checkpoint:
+        text = _small_file("--checkpoint", path)
+        try:
+            checkpoints.append(Checkpoint.from_json(text.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise CommandLineError("--checkpoint", "is not UTF-8 JSON", str(path)) from None
+    keys: dict[str, bytes] = {}
+    for given in args.public_key:
+        key_id, sep, file = given.partition("=")
+        if not sep or not key_id or not file:
+            raise CommandLineError("--public-key", "must be KEY_ID=PEM_FILE", given)
+        pem = _small_file("--public-key", _path(file))
+        try:
+            load_pem_public_key(pem)
+        except (ValueError, TypeError):
+            raise CommandLineError("--public-key", "is not a PEM public key", file) from None
+        keys[key_id] = pem
+
+    def verify_seal(impression: SealImpression, document: object) -> bool | None:
+        pem = keys.get(impression.key_id)
+        if pem is None:
+            return None
+        return verify_impression(impression, document, pem)  # type: ignore[arg-type]
+
+    with SQLiteStore(args.db) as store:
+        report = audit_store(store, checkpoints=checkpoints, verify_seal=verify_seal)
+    if schema < 2:
+        print(
+            f"note: the file had schema {schema} and was migrated to hash chains now; they "
+            f"vouch for its history from this migration on, not before"
+        )
+    for line in report.lines():
+        print(_printable(line))
+    chain = report.chain
+    verdict = "clean" if report.ok else f"{len(chain.breaks) + len(report.findings)} problem(s)"
+    checked = (
+        f"signatures checked for keys {', '.join(sorted(keys))}"
+        if keys
+        else "documents only: give --public-key to check signatures"
+    )
+    print(
+        f"audit {verdict}: {chain.cases} streams, {chain.events} events, {chain.positions} "
+        f"appends, {len(checkpoints)} checkpoint(s); {report.cases} cases replayed, "
+        f"{report.seals} seals ({checked})"
+    )
+    return 0 if report.ok else 1
+
+
 # ---- the parser
 
 
@@ -456,7 +551,10 @@ class _Parser(argparse.ArgumentParser):
         # list, without calling the option's type: refuse it as the option's value is missing.
         for action in self._actions:
             value = getattr(parsed, action.dest, None)
+            appended = isinstance(action, argparse._AppendAction)
             if action.option_strings and action.nargs is None and isinstance(value, list):
+                if appended and all(isinstance(v, str | Path) for v in value):
+                    continue
                 self.error(f"argument {'/'.join(action.option_strings)}: expected one argument")
         return parsed, extras
 
@@ -529,6 +627,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     demo.set_defaults(run=_cmd_demo)
+
+    audit = groups.add_parser(
+        "audit",
+        help="check that a hall's stored history proves itself (chains, replays, seals)",
+        description=(
+            "Recompute the hash chains of a hallflow SQLite store, replay every case, and check "
+            "every seal's document against the decision the events record (and its signature, "
+            "given the seal key's public key). Exit 0 when clean, 1 with one line per problem."
+        ),
+    )
+    audit.add_argument("db", type=_path, metavar="DB", help="the hallflow SQLite file")
+    audit.add_argument(
+        "--checkpoint",
+        type=_path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a signed checkpoint (JSON) to compare the hall chain with; repeatable",
+    )
+    audit.add_argument(
+        "--public-key",
+        action="append",
+        default=[],
+        metavar="KEY_ID=PEM",
+        help="the public key of a seal key, to verify its seals' signatures; repeatable",
+    )
+    audit.set_defaults(run=_cmd_audit)
 
     cal = groups.add_parser("calendar", help="China's working-day calendar")
     commands = cal.add_subparsers(dest="command", required=True)

@@ -17,8 +17,8 @@ history prove itself? — in four parts:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -29,12 +29,13 @@ from hallflow.cases.registry import SEAL_STREAM
 from hallflow.errors import HallflowError
 from hallflow.model.org import Power
 from hallflow.seals import SealImpression
+from hallflow.store.base import EventStore
 from hallflow.store.chain import ChainBreak, Checkpoint, VerifyReport
 
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["AuditFinding", "AuditReport", "audit"]
+__all__ = ["AuditFinding", "AuditReport", "SealCheck", "audit", "audit_store"]
 
 _POWERS = {
     "accepted": Power.ACCEPT,
@@ -102,28 +103,74 @@ class AuditReport:
         return out
 
 
+SealCheck = Callable[[SealImpression, Mapping[str, Any]], bool | None]
+"""Verifies an impression over a document: True or False, or None when it cannot tell (no
+public key for the impression's key id)."""
+
+
 def audit(hall: Hall, checkpoints: Sequence[Checkpoint] = ()) -> AuditReport:
-    """Audit ``hall``'s stored history (see the module)."""
-    chain = hall.store.verify(checkpoints=checkpoints)
+    """Audit ``hall``'s stored history (see the module): all four parts."""
+
+    def authority(case: Case) -> list[AuditFinding]:
+        return _authority(hall, case)
+
+    def registry() -> None:
+        hall.current_seals()
+
+    return audit_store(
+        hall.store,
+        checkpoints=checkpoints,
+        verify_seal=hall.seal_provider.verify,
+        authority=authority,
+        registry=registry,
+    )
+
+
+def audit_store(
+    store: EventStore,
+    *,
+    checkpoints: Sequence[Checkpoint] = (),
+    verify_seal: SealCheck | None = None,
+    authority: Callable[[Case], list[AuditFinding]] | None = None,
+    registry: Callable[[], None] | None = None,
+) -> AuditReport:
+    """Audit a store without a hall's configuration (``hallflow audit DB``).
+
+    The chains, every replay and every seal's document; each seal's signature when
+    ``verify_seal`` can check it; the powers only with ``authority`` (which needs the
+    hall's organisation).
+
+    Args:
+        store: the store.
+        checkpoints: checkpoints to compare the hall chain with.
+        verify_seal: checks an impression over the re-derived document.
+        authority: the findings about who acted without the power, per case.
+        registry: replays the seal registry's stream (raises when it cannot).
+    """
+    chain = store.verify(checkpoints=checkpoints)
     findings: list[AuditFinding] = []
     cases = seals = 0
-    for case_id in hall.store.case_ids():
+    for case_id in store.case_ids():
         if case_id == SEAL_STREAM:
-            try:
-                hall.current_seals()
-            except HallflowError as exc:
-                findings.append(AuditFinding(case_id, 0, "replay", str(exc)))
+            if registry is not None:
+                try:
+                    registry()
+                except HallflowError as exc:
+                    findings.append(
+                        AuditFinding(case_id, getattr(exc, "seq", 0), "replay", str(exc))
+                    )
             continue
         cases += 1
         try:
-            case = fold(hall.store.load(case_id))
+            case = fold(store.load(case_id))
         except HallflowError as exc:
             findings.append(AuditFinding(case_id, getattr(exc, "seq", 0), "replay", str(exc)))
             continue
-        findings += _authority(hall, case)
+        if authority is not None:
+            findings += authority(case)
         if case.seal is not None:
             seals += 1
-            findings += _seal(hall, case)
+            findings += _seal(case, verify_seal)
     return AuditReport(chain=chain, findings=tuple(findings), cases=cases, seals=seals)
 
 
@@ -153,7 +200,7 @@ def _authority(hall: Hall, case: Case) -> list[AuditFinding]:
     return out
 
 
-def _seal(hall: Hall, case: Case) -> list[AuditFinding]:
+def _seal(case: Case, verify_seal: SealCheck | None) -> list[AuditFinding]:
     sealed = next(e for e in case.history if e.kind == "sealed")
     before = fold(case.history[: sealed.seq - 1])
     try:
@@ -170,11 +217,15 @@ def _seal(hall: Hall, case: Case) -> list[AuditFinding]:
                 "the document stored with the seal differs from the decision the events record",
             )
         )
+    if verify_seal is None:
+        return out
     try:
         impression = SealImpression.from_dict(sealed.payload["impression"])
-        valid = hall.seal_provider.verify(impression, derived)
+        valid = verify_seal(impression, derived)
     except (HallflowError, KeyError, TypeError) as exc:
         return [*out, AuditFinding(case.case_id, sealed.seq, "seal-signature", repr(exc))]
+    if valid is None:
+        return out
     if not valid:
         out.append(
             AuditFinding(
