@@ -1346,6 +1346,25 @@ def test_a_damaged_schema_1_file_migrates_and_names_the_damage(tmp_path: Path) -
         }
 
 
+def test_a_schema_1_file_with_a_garbage_seq_still_opens(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.sqlite"
+    shutil.copyfile(LEGACY, path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:  # schema 1's CHECK (seq >= 1) lets text through: SQLite ranks text above numbers
+        case_id, last = conn.execute(
+            "SELECT case_id, MAX(seq) FROM events GROUP BY case_id ORDER BY case_id LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "UPDATE events SET seq = 'last' WHERE case_id = ? AND seq = ?", (case_id, last)
+        )
+    finally:
+        conn.close()
+    with SQLiteStore(path) as store:
+        report = store.verify()
+        assert not report.ok
+        assert (case_id, last, "event-decode") in rules(report)
+
+
 # --- the documentation --------------------------------------------------------------------
 
 

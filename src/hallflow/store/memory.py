@@ -258,7 +258,7 @@ class MemoryStore:
         by_position = {e.position: e.link for e in chain}
         for checkpoint in checkpoints:
             audit.checkpoint(
-                checkpoint, by_position.get(checkpoint.position), len(chain) and chain[-1].position
+                checkpoint, by_position.get(checkpoint.position), chain[-1].position if chain else 0
             )
         return audit.report()
 

@@ -114,8 +114,9 @@ def _backfill_chains(conn: sqlite3.Connection) -> None:
             updates.append((head, case_id, seq))
         conn.executemany("UPDATE events SET digest = ? WHERE case_id = ? AND seq = ?", updates)
         conn.execute("UPDATE cases SET head = ? WHERE case_id = ?", (head, case_id))
-        link = chain_link(link, position, case_id, seq, head)
-        conn.execute(_INSERT_CHAIN, (position, case_id, seq, head, link))
+        version = seq if type(seq) is int else 0  # a damaged seq: verify() will name it
+        link = chain_link(link, position, str(case_id), version, head)
+        conn.execute(_INSERT_CHAIN, (position, case_id, version, head, link))
 
 
 _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] = (
