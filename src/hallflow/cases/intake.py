@@ -35,7 +35,7 @@ from hallflow.cases.pipeline import (
 from hallflow.errors import CaseCommandError, MaterialsError, NotAuthorisedError
 from hallflow.model.catalogue import Matter
 from hallflow.model.identity import Applicant, LegalPerson, NaturalPerson, applicant_key
-from hallflow.model.org import Power
+from hallflow.model.org import Power, Window
 from hallflow.store.base import NewEvent
 from hallflow.timeline.limits import Limit, Unit
 
@@ -90,6 +90,27 @@ def submit_case(pipeline: Pipeline, command: Submit, key: str | None) -> Case:
         earlier = pipeline.replayed(case_id, key, stamp, command.describe())
         if earlier is not None:
             return earlier
+    try:
+        return _record_submission(pipeline, command, spec, window, case_id, key, stamp)
+    except CaseCommandError:
+        if key is not None and stamp is not None:  # a racing twin may have made it meanwhile
+            earlier = pipeline.replayed(case_id, key, stamp, command.describe())
+            if earlier is not None:
+                return earlier
+        raise
+
+
+def _record_submission(
+    pipeline: Pipeline,
+    command: Submit,
+    spec: Matter,
+    window: Window,
+    case_id: str,
+    key: str | None,
+    stamp: str | None,
+) -> Case:
+    hall = pipeline.hall
+    actor = command.actor
     pipeline.time_order(None, actor, "submit", command.at)
     if hall.store.version(case_id) != 0:
         raise CaseCommandError(actor, "submit", case_id, "a case with this id already exists")
