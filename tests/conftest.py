@@ -15,3 +15,9 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# The tests marked ``slow`` (ten times the fuzz calls, 1,000 racing trials...) skip in a quick
+# local run and run in CI, with the same command: CI=true selects them, as HALLFLOW_SLOW=1 or
+# ``-m slow`` do by hand (tests.strategies.slow_selected reads it).
+if os.environ.get("CI"):
+    os.environ.setdefault("HALLFLOW_SLOW", "1")
