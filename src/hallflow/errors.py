@@ -48,6 +48,7 @@ __all__ = [
     "SealStateError",
     "SerializationError",
     "SinkError",
+    "StoreArgumentError",
     "StoreError",
     "TimeOrderError",
     "UnknownCodeError",
@@ -369,6 +370,25 @@ class AppendRequestError(StoreError, ValueError):
         self.value = value
         self.rule = rule
         super().__init__(f"{field}={value!r}: {rule}")
+
+
+class StoreArgumentError(StoreError, ValueError):
+    """A store query was given an argument it cannot take (a case id that is not text...).
+
+    Attributes:
+        field: the argument at fault.
+        value: the value given.
+        rule: the rule it breaks.
+    """
+
+    def __init__(self, field: str, value: object, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{field}={shown}: {rule}")
 
 
 class SchemaVersionError(StoreError):

@@ -29,7 +29,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from hallflow.errors import AppendRequestError, EventPayloadError, NaiveDatetimeError
+from hallflow.errors import (
+    AppendRequestError,
+    EventPayloadError,
+    NaiveDatetimeError,
+    StoreArgumentError,
+)
 from hallflow.store.chain import ChainHead, Checkpoint, VerifyReport, content_digest
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "decode_instant",
     "encode_instant",
     "prepare_append",
+    "query_text",
     "read_clock",
     "utc_now",
 ]
@@ -371,6 +377,26 @@ def read_clock(clock: Clock) -> dt.datetime:
     return now.astimezone(dt.UTC)
 
 
+def query_text(field: str, value: object, *, optional: bool = False) -> str | None:
+    """Validate a str argument of a store query (a case id, a key, a filter).
+
+    Args:
+        field: the argument's name, for the error.
+        value: the value given.
+        optional: None is allowed (a filter that is not given).
+
+    Raises:
+        StoreArgumentError: not a str, or not valid Unicode text.
+    """
+    if type(value) is str and (value.isascii() or _is_unicode(value)):
+        return value
+    if value is None and optional:
+        return None
+    raise StoreArgumentError(
+        field, value, "must be a str of valid Unicode text" + (" or None" if optional else "")
+    )
+
+
 def bound_text(field: str, value: dt.datetime | None) -> str | None:
     """Validate a query bound and return its UTC text, comparable with stored instants.
 
@@ -385,7 +411,10 @@ def bound_text(field: str, value: dt.datetime | None) -> str | None:
         return None
     if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetimeError(field, value)
-    return encode_instant(value)[0]
+    try:
+        return encode_instant(value)[0]
+    except OverflowError:
+        raise StoreArgumentError(field, value, "is too near the datetime range's ends") from None
 
 
 def encode_instant(value: dt.datetime) -> tuple[str, str]:

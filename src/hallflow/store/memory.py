@@ -33,6 +33,7 @@ from hallflow.store.base import (
     decode_instant,
     encode_instant,
     prepare_append,
+    query_text,
     read_clock,
     utc_now,
 )
@@ -169,6 +170,7 @@ class MemoryStore:
 
     def load(self, case_id: str) -> list[StoredEvent]:
         """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""
+        query_text("case_id", case_id)
         with self._lock:
             self._check_open()
             log = self._events.get(case_id)
@@ -191,6 +193,8 @@ class MemoryStore:
 
     def key_version(self, case_id: str, key: str) -> int | None:
         """See :meth:`hallflow.store.base.EventStore.key_version`."""
+        query_text("case_id", case_id)
+        query_text("key", key)
         with self._lock:
             self._check_open()
             seen = self._keys.get((case_id, key))
@@ -198,6 +202,8 @@ class MemoryStore:
 
     def idempotency(self, case_id: str, key: str) -> KeyRecord | None:
         """See :meth:`hallflow.store.base.EventStore.idempotency`."""
+        query_text("case_id", case_id)
+        query_text("key", key)
         with self._lock:
             self._check_open()
             seen = self._keys.get((case_id, key))
@@ -264,12 +270,14 @@ class MemoryStore:
 
     def version(self, case_id: str) -> int:
         """Return a case's version, 0 if absent."""
+        query_text("case_id", case_id)
         with self._lock:
             self._check_open()
             return len(self._events.get(case_id, ()))
 
     def row(self, case_id: str) -> CaseRow:
         """Return a case's row; see :meth:`hallflow.store.base.EventStore.row`."""
+        query_text("case_id", case_id)
         with self._lock:
             self._check_open()
             try:
@@ -288,6 +296,13 @@ class MemoryStore:
         due_to: dt.datetime | None = None,
     ) -> list[CaseRow]:
         """Return the matching rows; see :meth:`hallflow.store.base.EventStore.find`."""
+        for name, value in (
+            ("matter", matter),
+            ("applicant", applicant),
+            ("window", window),
+            ("state", state),
+        ):
+            query_text(name, value, optional=True)
         low = bound_text("due_from", due_from)
         high = bound_text("due_to", due_to)
         with self._lock:

@@ -67,6 +67,7 @@ from hallflow.store.base import (
     bound_text,
     decode_instant,
     prepare_append,
+    query_text,
     read_clock,
     utc_now,
 )
@@ -471,6 +472,7 @@ class SQLiteStore:
 
     def load(self, case_id: str) -> list[StoredEvent]:
         """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""
+        query_text("case_id", case_id)
         conn = self._connection()
         with self._guard():
             rows = conn.execute(
@@ -497,6 +499,8 @@ class SQLiteStore:
 
     def key_version(self, case_id: str, key: str) -> int | None:
         """See :meth:`hallflow.store.base.EventStore.key_version`."""
+        query_text("case_id", case_id)
+        query_text("key", key)
         conn = self._connection()
         with self._guard():
             found = conn.execute(
@@ -506,6 +510,8 @@ class SQLiteStore:
 
     def idempotency(self, case_id: str, key: str) -> KeyRecord | None:
         """See :meth:`hallflow.store.base.EventStore.idempotency`."""
+        query_text("case_id", case_id)
+        query_text("key", key)
         conn = self._connection()
         with self._guard():
             found = conn.execute(
@@ -558,6 +564,7 @@ class SQLiteStore:
 
     def version(self, case_id: str) -> int:
         """Return a case's version, 0 if absent."""
+        query_text("case_id", case_id)
         conn = self._connection()
         try:  # what _guard does, without a context manager: the Hall asks before each command
             found = conn.execute(
@@ -569,6 +576,7 @@ class SQLiteStore:
 
     def row(self, case_id: str) -> CaseRow:
         """Return a case's row; see :meth:`hallflow.store.base.EventStore.row`."""
+        query_text("case_id", case_id)
         conn = self._connection()
         with self._guard():
             found = conn.execute(
@@ -589,6 +597,13 @@ class SQLiteStore:
         due_to: dt.datetime | None = None,
     ) -> list[CaseRow]:
         """Return the matching rows; see :meth:`hallflow.store.base.EventStore.find`."""
+        for name, value in (
+            ("matter", matter),
+            ("applicant", applicant),
+            ("window", window),
+            ("state", state),
+        ):
+            query_text(name, value, optional=True)
         where: list[str] = []
         params: list[str] = []
         for column, value in (

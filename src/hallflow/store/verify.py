@@ -51,6 +51,8 @@ def checked_checkpoints(checkpoints: Sequence[Checkpoint]) -> tuple[Checkpoint, 
     """
     if isinstance(checkpoints, Checkpoint):
         raise StoreError("checkpoints must be a sequence of Checkpoint, not one Checkpoint")
+    if isinstance(checkpoints, str | bytes) or not isinstance(checkpoints, Sequence):
+        raise StoreError(f"checkpoints={checkpoints!r}: must be a sequence of Checkpoint")
     found = tuple(checkpoints)
     for index, checkpoint in enumerate(found):
         if not isinstance(checkpoint, Checkpoint):
