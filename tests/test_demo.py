@@ -180,3 +180,12 @@ def test_short_periods_and_holidays_only(tmp_path: Path) -> None:
     assert result.summary.received == 0
     assert result.summary.working_days == 0
     assert "n/a" in result.render()
+
+
+def test_the_month_leaves_a_history_that_proves_itself(small: DemoResult) -> None:
+    """The demo ends with an audit of what it stored: chains, replays, seals, powers."""
+    audit = small.audit
+    assert audit.ok, audit.lines()
+    assert audit.cases == small.summary.received
+    assert audit.seals >= small.summary.closed > 0
+    assert "history audit: clean" in small.render()

@@ -41,6 +41,7 @@ import pluggy
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hallflow.cases.audit import AuditReport
 from hallflow.cases.case import Case, fold
 from hallflow.cases.hall import APPLICANT, Hall, HallSettings
 from hallflow.errors import HallflowError
@@ -1052,6 +1053,7 @@ class DemoResult:
         explained: the case whose promised clock is explained, if any.
         explanation: that clock's explanation at the end of the period.
         marked: the scripted cases by role (``joint-silent``, ``overdue``, ``extension``).
+        audit: the audit of the stored history at the end (chains, replays, seals, powers).
     """
 
     db: Path
@@ -1060,9 +1062,20 @@ class DemoResult:
     explained: str | None
     explanation: str
     marked: tuple[tuple[str, str], ...]
+    audit: AuditReport
+
+    def _audit_line(self) -> str:
+        a, chain = self.audit, self.audit.chain
+        verdict = "clean" if a.ok else f"{len(chain.breaks) + len(a.findings)} problem(s)"
+        return (
+            f"history audit: {verdict} — {chain.events} events of {a.cases} cases in "
+            f"{chain.positions} chained appends; {a.seals} seals verified over the decisions "
+            f"re-derived from the events; every acceptance, decision and seal by a holder of "
+            f"the power"
+        )
 
     def render(self) -> str:
-        """The full report: header, summary, scripted cases, one explained timeline."""
+        """The full report: header, summary, scripted cases, the audit, one explained timeline."""
         lines = [
             f"hallflow demo — {self.rules}",
             f"database: {self.db}",
@@ -1070,6 +1083,9 @@ class DemoResult:
             self.summary.render(),
             "",
             "scripted cases: " + ", ".join(f"{k} {v}" for k, v in self.marked),
+            "",
+            self._audit_line(),
+            *(f"  {line}" for line in self.audit.lines()),
         ]
         if self.explained is not None:
             lines += ["", f"case {self.explained}, promised limit explained:", self.explanation]
@@ -1153,6 +1169,7 @@ def run(options: DemoOptions, *, progress: TextIO | None = None) -> DemoResult:
             explained=explained,
             explanation=explanation,
             marked=tuple(sorted(sim.marked.items())),
+            audit=hall.audit(),
         )
     finally:
         store.close()
