@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hallflow.cases import Case, Hall, SweepReport, fold
-from hallflow.errors import HallflowError, TimeOrderError
+from hallflow.errors import TimeOrderError
 from hallflow.model import NaturalPerson, applicant_key, check_digit_resident
 from hallflow.store import MemoryStore
 from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
@@ -32,6 +32,7 @@ from hallflow.timeline import Limit, PauseReason
 from tests.hall_fixtures import APPLICANT as PERSON
 from tests.hall_fixtures import SH, at, build_hall
 from tests.strategies import (
+    HALL_METHODS,
     Earlier,
     Scene,
     build_scene,
@@ -339,7 +340,29 @@ def test_the_tolerance_is_checked_against_the_clock_when_the_command_runs() -> N
 OTHER = NaturalPerson("Li Si", "11010519800101001" + check_digit_resident("11010519800101001"))
 VOCABULARY = vocabulary(build_hall(), [PERSON, OTHER])
 SPARE = [f"new-{n}" for n in range(3)] + [f"case-{n:04d}" for n in range(1, 3)]
-ORDERED = hall_calls(VOCABULARY, scene_ids(), spare_ids=SPARE)
+COMMANDS = [
+    m
+    for m in HALL_METHODS
+    if m
+    not in {
+        "activate_seal",
+        "change_seal",
+        "revoke_seal",
+        "audit",
+        "checkpoint",
+        "case",
+        "case_ids",
+        "clocks",
+        "opinion_clock",
+        "current_seals",
+        "decision_document",
+        "find",
+        "quote",
+        "broken_pledges",
+    }
+]
+"""The methods that record acts on cases (and the sweeps)."""
+ORDERED = hall_calls(VOCABULARY, scene_ids(), spare_ids=SPARE, methods=COMMANDS)
 ANY_TIME = st.one_of(
     hall_instants(spread_days=10),
     st.builds(Earlier, st.integers(1, 60 * 24 * 60)),
@@ -355,7 +378,7 @@ ANY_TIME = st.one_of(
         ]
     ),
 )
-UNORDERED = hall_calls(VOCABULARY, scene_ids(), spare_ids=SPARE, time=ANY_TIME)
+UNORDERED = hall_calls(VOCABULARY, scene_ids(), spare_ids=SPARE, methods=COMMANDS, time=ANY_TIME)
 CALLS = 25
 
 
@@ -366,7 +389,7 @@ def run_calls(
         call = data.draw(calls)
         try:
             _, when = call.run(hall, now)
-        except HallflowError:
+        except Exception:  # what a call may raise is test_fuzz_hall's; here, what it stored
             continue
         if isinstance(when, dt.datetime) and when.utcoffset() is not None and now < when:
             now = min(when, at(12, 31, y=2027))
