@@ -83,7 +83,7 @@ def _seal_authority(hall: Hall, case: Case, command: Seal) -> None:
 def seal(hall: Hall, case: Case, command: Seal) -> list[NewEvent]:
     """Seal the decision with an approval seal active at the instant; the clocks stop."""
     actor, at = command.actor, command.at
-    found = hall.current_seals().get(command.seal_code)
+    found = hall.seals_read().get(command.seal_code)  # as the authority check just read it
     if found.kind is not SealKind.APPROVAL:
         raise CaseCommandError(
             actor, "seal", case.case_id, f"{command.seal_code} is not an approval seal"

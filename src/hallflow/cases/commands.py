@@ -295,6 +295,8 @@ def _json_mapping(instance: object, attribute: attrs.Attribute[Any], value: obje
         raise CommandInputError(
             _field(instance, attribute), "must be a mapping with str keys", value
         )
+    if not value:
+        return
     try:
         text = json.dumps(value, allow_nan=False, ensure_ascii=False, sort_keys=True)
         text.encode("utf-8")

@@ -220,6 +220,10 @@ class Hall:
         """The seal registry in force, re-read from the store (another Hall may have changed it)."""
         return self._ledger.current()
 
+    def seals_read(self) -> SealRegistry:
+        """The seal registry as this Hall last read it from the store (no new read)."""
+        return self._ledger.last()
+
     # ------------------------------------------------------------------ queries
 
     def case(self, case_id: str) -> Case:

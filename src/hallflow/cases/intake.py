@@ -109,11 +109,9 @@ def _record_submission(
     key: str | None,
     stamp: str | None,
 ) -> Case:
-    hall = pipeline.hall
     actor = command.actor
     pipeline.time_order(None, actor, "submit", command.at)
-    if hall.store.version(case_id) != 0:
-        raise CaseCommandError(actor, "submit", case_id, "a case with this id already exists")
+    # an id already taken is refused by the store's version check (pipeline.create)
     supplied = sorted(set(command.materials))
     known = {m.code for m in spec.materials}
     unknown = [m for m in supplied if m not in known]

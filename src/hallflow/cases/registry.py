@@ -73,6 +73,11 @@ class SealLedger:
         self._registry = base
         self._last: dt.datetime | None = None
 
+    def last(self) -> SealRegistry:
+        """The registry as last read (:meth:`current` reads the store first)."""
+        with self._lock:
+            return self._registry if self._version >= 0 else self._base
+
     def current(self) -> SealRegistry:
         """The registry in force, brought up to date with the store."""
         store = self._hall.store
