@@ -1468,6 +1468,7 @@ def _hall_params(
         ],
         "case_ids": [],
         "current_seals": [],
+        "seals_read": [],
         "activate_seal": [
             positional("code", st.sampled_from(["S-NEW-1", "S-NEW-2", *v.seals])),
             positional(
@@ -1574,6 +1575,7 @@ HALL_METHODS: tuple[str, ...] = (
     "revoke",
     "revoke_seal",
     "seal",
+    "seals_read",
     "sign",
     "submit",
     "supply",
