@@ -56,6 +56,12 @@ __all__ = [
 ]
 
 
+def _shown(value: object, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a one-line message."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 class HallflowError(Exception):
     """Base class of every error hallflow raises on purpose."""
 
@@ -350,9 +356,7 @@ class EventPayloadError(StoreError, ValueError):
         self.path = path
         self.value = value
         self.rule = rule
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        shown = _shown(value)
         super().__init__(f"{path}={shown}: {rule}")
 
 
@@ -385,9 +389,7 @@ class StoreArgumentError(StoreError, ValueError):
         self.field = field
         self.value = value
         self.rule = rule
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        shown = _shown(value)
         super().__init__(f"{field}={shown}: {rule}")
 
 

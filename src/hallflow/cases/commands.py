@@ -22,7 +22,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar, get_origin
+from typing import Any, ClassVar, TypeGuard, get_origin
 
 import attrs
 import cattrs
@@ -69,6 +69,7 @@ __all__ = [
     "Withdraw",
     "check_instant",
     "digest",
+    "is_text",
     "structure",
     "unstructure",
 ]
@@ -113,7 +114,8 @@ def _field(instance: object, attribute: attrs.Attribute[Any]) -> str:
     return f"{type(instance).__name__}.{attribute.name}"
 
 
-def _is_text(value: object) -> bool:
+def is_text(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a str of valid Unicode text (no lone surrogates)."""
     if type(value) is not str:
         return False
     if value.isascii():
@@ -127,7 +129,7 @@ def _is_text(value: object) -> bool:
 
 def code(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """A code: non-empty text, no control characters, at most :data:`MAX_CODE` long."""
-    if not _is_text(value) or not value or len(value) > MAX_CODE:  # type: ignore[arg-type]
+    if not is_text(value) or not value or len(value) > MAX_CODE:
         raise CommandInputError(
             _field(instance, attribute),
             f"must be a non-empty str of at most {MAX_CODE} characters (valid Unicode)",
@@ -156,7 +158,7 @@ def case_id(instance: object, attribute: attrs.Attribute[Any], value: object) ->
 
 
 def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not _is_text(value) or len(value) > MAX_TEXT:  # type: ignore[arg-type]
+    if not is_text(value) or len(value) > MAX_TEXT:
         raise CommandInputError(
             _field(instance, attribute),
             f"must be a str of at most {MAX_TEXT} characters (valid Unicode)",
@@ -244,7 +246,7 @@ def _codes(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
     if len(value) > 1000:
         raise CommandInputError(_field(instance, attribute), "at most 1000 codes", value)
     for item in value:
-        if not _is_text(item) or not item or len(item) > MAX_CODE or not item.strip():
+        if not is_text(item) or not item or len(item) > MAX_CODE or not item.strip():
             raise CommandInputError(
                 _field(instance, attribute),
                 f"every item must be a non-empty str of at most {MAX_CODE} characters",
@@ -329,11 +331,11 @@ def _items(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
             value,
         )
     for material, problem in value.items():
-        if not _is_text(material) or not material or len(material) > MAX_CODE:
+        if not is_text(material) or not material or len(material) > MAX_CODE:
             raise CommandInputError(
                 _field(instance, attribute), "every key must be a material code", material
             )
-        if not _is_text(problem) or not problem.strip() or len(problem) > MAX_TEXT:
+        if not is_text(problem) or not problem.strip() or len(problem) > MAX_TEXT:
             raise CommandInputError(
                 _field(instance, attribute),
                 f"the problem with {material!r} must be written out (non-blank str)",
@@ -766,9 +768,6 @@ class SweepOpinions(CaseCommand):
 
     NAME: ClassVar[str] = "sweep_opinions"
 
-
-Command = Submit | CaseCommand
-"""Any command."""
 
 COMMANDS: dict[str, type[Submit] | type[CaseCommand]] = {
     cls.NAME: cls

@@ -58,6 +58,7 @@ from hallflow.cases.commands import (
     VerifyPledge,
     Withdraw,
     check_instant,
+    is_text,
 )
 from hallflow.cases.lifecycle import CaseState
 from hallflow.cases.pipeline import APPLICANT, SUPERVISION, Pipeline, Rule
@@ -274,7 +275,7 @@ class Hall:
             CommandInputError: a filter of the wrong type, or an unknown state.
         """
         for name, value in (("matter", matter), ("applicant", applicant), ("window", window)):
-            if value is not None and (type(value) is not str or not _valid_text(value)):
+            if value is not None and not is_text(value):
                 raise CommandInputError(f"find.{name}", "must be None or a str", value)
         wanted: str | None = None
         if state is not None:
@@ -359,7 +360,7 @@ class Hall:
 
     def broken_pledges(self, applicant: str) -> list[str]:
         """The cases in which ``applicant`` broke a pledge."""
-        if type(applicant) is not str or not _valid_text(applicant):
+        if not is_text(applicant):
             raise CommandInputError("broken_pledges.applicant", "must be a str", applicant)
         return decision.broken_pledges(self, applicant)
 
@@ -921,25 +922,8 @@ class Hall:
         return sweep(self, check_instant("sweep.at", at))
 
 
-def _aware(value: object) -> bool:
-    if not isinstance(value, dt.datetime):
-        return False
-    try:
-        return value.utcoffset() is not None
-    except (ValueError, TypeError, OverflowError):
-        return False
-
-
-def _valid_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _check_case_id(case_id: object) -> None:
-    if type(case_id) is not str or not case_id or len(case_id) > 128 or not _valid_text(case_id):
+    if not is_text(case_id) or not case_id or len(case_id) > 128:
         raise CommandInputError(
             "case_id", "must be a non-empty str of at most 128 characters", case_id
         )

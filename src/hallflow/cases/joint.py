@@ -15,7 +15,7 @@ from hallflow.errors import (
     NotAuthorisedError,
     UnknownCodeError,
 )
-from hallflow.model.catalogue import Matter, SilencePolicy
+from hallflow.model.catalogue import CoDepartment, Matter, SilencePolicy
 from hallflow.model.org import Power
 from hallflow.store.base import NewEvent
 from hallflow.timeline.clock import Clock
@@ -26,21 +26,17 @@ if TYPE_CHECKING:
 __all__ = ["RULES", "next_opinions", "open_opinions", "opinion_clock"]
 
 
+def _request(co: CoDepartment, actor: str, at: dt.datetime) -> NewEvent:
+    return event(
+        "opinion_requested", actor, at, department=co.department, limit=limit_to(co.reply_limit)
+    )
+
+
 def open_opinions(spec: Matter, actor: str, at: dt.datetime) -> list[NewEvent]:
     """The opinion requests made on acceptance: every co-department with no prerequisite."""
     if spec.joint is None:
         return []
-    return [
-        event(
-            "opinion_requested",
-            actor,
-            at,
-            department=c.department,
-            limit=limit_to(c.reply_limit),
-        )
-        for c in spec.joint.co_departments
-        if not c.after
-    ]
+    return [_request(c, actor, at) for c in spec.joint.co_departments if not c.after]
 
 
 def next_opinions(
@@ -51,13 +47,7 @@ def next_opinions(
     done = {o.department for o in case.opinions if o.consent is not None} | {answered}
     requested = {o.department for o in case.opinions}
     return [
-        event(
-            "opinion_requested",
-            actor,
-            at,
-            department=c.department,
-            limit=limit_to(c.reply_limit),
-        )
+        _request(c, actor, at)
         for c in spec.joint.co_departments
         if c.department not in requested and set(c.after) <= done
     ]

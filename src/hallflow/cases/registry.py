@@ -14,7 +14,7 @@ import datetime as dt
 import threading
 from typing import TYPE_CHECKING, Any
 
-from hallflow.cases.commands import check_instant
+from hallflow.cases.commands import RESERVED_PREFIX, check_instant, is_text
 from hallflow.errors import (
     CommandInputError,
     HistoryError,
@@ -30,17 +30,16 @@ if TYPE_CHECKING:
 
 __all__ = ["SEAL_STREAM", "SealLedger"]
 
-SEAL_STREAM = "hallflow:seals"
+SEAL_STREAM = f"{RESERVED_PREFIX}seals"
 """The store stream holding the seal registry's changes (never a case id)."""
 
 
 def _text(field: str, value: object) -> str:
-    if type(value) is not str or not value.strip() or len(value) > 128:
+    if not is_text(value):
+        raise CommandInputError(field, "must be a str of valid Unicode text", value)
+    assert isinstance(value, str)
+    if not value.strip() or len(value) > 128:
         raise CommandInputError(field, "must be a non-blank str of at most 128 characters", value)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise CommandInputError(field, "must be valid Unicode text", value) from None
     return value
 
 

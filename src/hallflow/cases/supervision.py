@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from hallflow.cases.case import Case
+from hallflow.cases.commands import RESERVED_PREFIX
 from hallflow.cases.lifecycle import CaseState
 from hallflow.cases.pipeline import SUPERVISION, event
 from hallflow.errors import CaseStateError, ConcurrencyError
@@ -66,7 +67,7 @@ def sweep(hall: Hall, at: dt.datetime) -> SweepReport:
     report = SweepReport()
     for state in _SWEPT:
         for row in hall.store.find(state=state.value):
-            if row.case_id.startswith("hallflow:"):
+            if row.case_id.startswith(RESERVED_PREFIX):
                 continue
             report.swept += 1
             try:
@@ -80,11 +81,8 @@ def _sweep_case(hall: Hall, case_id: str, at: dt.datetime) -> list[tuple[str, Es
     for attempt in range(RETRIES):
         try:
             return _sweep_once(hall, case_id, at)
-        except ConcurrencyError:
-            if attempt == RETRIES - 1:
-                raise
-        except CaseStateError:
-            # a concurrent command moved the case on (decided, closed): look again
+        except (ConcurrencyError, CaseStateError):
+            # a concurrent command changed the case or moved it on: read it again
             if attempt == RETRIES - 1:
                 raise
     return []  # pragma: no cover - the loop returns or raises
