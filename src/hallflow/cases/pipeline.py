@@ -236,7 +236,11 @@ class Pipeline:
             )
 
     def time_order(self, case: Case | None, actor: str, command: str, at: dt.datetime) -> None:
-        """Refuse an instant before the case's last event or too far in the future."""
+        """Refuse an instant out of order: before the case's last event, or out of range.
+
+        Out of range: outside the days the hall's calendar was compiled for, or later than
+        the hall's clock plus its tolerance.
+        """
         case_id = case.case_id if case is not None else "(new)"
         if case is not None and case.history:
             last = case.history[-1].at
@@ -251,6 +255,19 @@ class Pipeline:
                     at,
                     last,
                 )
+        calendar = self.hall.calendar
+        day = at.astimezone(calendar.hours.tzinfo).date()
+        if not calendar.first <= day <= calendar.last:
+            bound = calendar.first if day < calendar.first else calendar.last
+            raise TimeOrderError(
+                actor,
+                command,
+                case_id,
+                f"its day {day} lies outside the hall calendar's range {calendar.first}.."
+                f"{calendar.last} (compile the calendar further: china(until=...))",
+                at,
+                bound,
+            )
         settings = self.hall.settings
         if settings.future_tolerance is not None:
             latest = settings.now() + settings.future_tolerance
@@ -303,6 +320,16 @@ class Pipeline:
             )
         return fold(self.hall.store.load(case_id)[: record.version])
 
+    def _both(self, case_id: str, key: str, stamp: str, describe: str) -> IdempotencyError:
+        """The store's refusal of a reused key (a race lost), naming both commands."""
+        record = self.hall.store.idempotency(case_id, key)
+        return IdempotencyError(
+            case_id,
+            key,
+            first=_described(record.digest) if record is not None else None,
+            second=_second(describe, stamp),
+        )
+
     # ------------------------------------------------------------------ commit
 
     def commit(
@@ -338,13 +365,7 @@ class Pipeline:
             version = _append(hall.store, case.case_id, case.version, list(events), row, key, stamp)
         except IdempotencyError:
             assert key is not None and stamp is not None
-            record = hall.store.idempotency(case.case_id, key)
-            raise IdempotencyError(
-                case.case_id,
-                key,
-                first=_described(record.digest) if record is not None else None,
-                second=_second(describe, stamp),
-            ) from None
+            raise self._both(case.case_id, key, stamp, describe) from None
         hall._rows[case.case_id] = row
         if version != updated.version:  # an earlier identical request: answer with it
             return fold(hall.store.load(case.case_id)[:version])
@@ -367,13 +388,7 @@ class Pipeline:
             ) from None
         except IdempotencyError:
             assert key is not None and stamp is not None
-            record = self.hall.store.idempotency(case_id, key)
-            raise IdempotencyError(
-                case_id,
-                key,
-                first=_described(record.digest) if record is not None else None,
-                second=_second(describe, stamp),
-            ) from None
+            raise self._both(case_id, key, stamp, describe) from None
         if version != 1:
             return fold(self.hall.store.load(case_id)[:version])
         self.hall._rows[case_id] = row
