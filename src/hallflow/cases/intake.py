@@ -42,7 +42,7 @@ from hallflow.timeline.limits import Limit, Unit
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["RULES", "submit_case"]
+__all__ = ["RULES", "clock_start", "limit_end", "missing", "plugin_checks", "submit_case"]
 
 
 def _applicant_data(applicant: Applicant) -> dict[str, Any]:

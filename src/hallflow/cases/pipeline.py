@@ -52,7 +52,15 @@ from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["APPLICANT", "SUPERVISION", "Pipeline", "Rule", "event", "is_applicant"]
+__all__ = [
+    "APPLICANT",
+    "SUPERVISION",
+    "Pipeline",
+    "Rule",
+    "derived_case_id",
+    "event",
+    "is_applicant",
+]
 
 SUPERVISION = "supervision"
 """The actor name of the electronic-supervision system (deemed approvals, silence)."""

@@ -31,7 +31,7 @@ from hallflow.timeline.events import PauseReason
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "progress_of", "spec_of"]
 
 _REVIEWING = frozenset({CaseState.REVIEWING})
 _COUNTERSIGN = (StepKind.PARALLEL_COUNTERSIGN, StepKind.SEQUENTIAL_COUNTERSIGN)
