@@ -184,6 +184,22 @@ def _month(first: dt.date, last: dt.date) -> Callable[[str], dt.date]:
     return month
 
 
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None or value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{_quoted(text)}: must be an ISO 8601 date and time with a UTC offset"
+        )
+    if not FIRST_YEAR < value.year < LAST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"{_quoted(text)}: must lie within {FIRST_YEAR + 1}..{LAST_YEAR - 1}"
+        )
+    return value
+
+
 def _path(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("'': must name a file or folder")
@@ -374,6 +390,28 @@ def _cmd_import_notice(args: argparse.Namespace) -> int:
             f"the notice arranges {data.year}; a calendar covers {FIRST_YEAR}..{LAST_YEAR}",
             str(path),
         )
+    if args.apply is None:
+        for option in ("locality", "at"):
+            if getattr(args, option) is not None:
+                raise CommandLineError(
+                    f"--{option}", "is used only with --apply", getattr(args, option)
+                )
+    else:  # the store is checked before anything is written
+        found = _stat("--apply", args.apply)
+        if found is None or not stat.S_ISREG(found.st_mode) or not found.st_size:
+            raise CommandLineError(
+                "--apply", "must be an existing hallflow SQLite file", str(args.apply)
+            )
+        _db_file("--apply", args.apply)
+        _schema_version(args.apply, "--apply")
+        if args.locality is not None:
+            from hallflow.demo import installed_localities
+
+            if args.locality not in installed_localities():
+                names = ", ".join(sorted(installed_localities())) or "none"
+                raise CommandLineError(
+                    "--locality", f"no such locality plugin is installed ({names})", args.locality
+                )
     out_dir: Path = args.output
     found = _stat("--output", out_dir)
     if found is not None and not stat.S_ISDIR(found.st_mode):
@@ -396,7 +434,28 @@ def _cmd_import_notice(args: argparse.Namespace) -> int:
     )
     folder = shlex.quote(_printable(str(out_dir)))
     print(f"use it with: hallflow calendar due --data {folder} DATE DAYS")
+    if args.apply is not None:
+        _apply_notice(args, data, cite)
     return 0
+
+
+def _apply_notice(args: argparse.Namespace, data: YearData, cite: str) -> None:
+    """Recompute the open clocks of ``args.apply`` with ``data`` in force; record the moves."""
+    from hallflow.demo import DemoError, build_hall
+    from hallflow.store import SQLiteStore
+    from hallflow.supervision.calendar_change import apply_calendar_change, with_published_year
+
+    at: dt.datetime = args.at or dt.datetime.now(dt.UTC)
+    with SQLiteStore(args.apply) as store:
+        try:
+            hall, _label = build_hall(store, locality=args.locality)
+        except DemoError as exc:
+            raise CommandLineError("--locality", str(exc), args.locality) from None
+        old = hall.calendar
+        hall.calendar = with_published_year(old, data)
+        change = apply_calendar_change(hall, old, at, notice=cite)
+    for line in change.lines():
+        print(_printable(line))
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
@@ -453,7 +512,7 @@ def _small_file(option: str, path: Path, limit: int = 1 << 20) -> bytes:
         raise CommandLineError(option, f"cannot be read ({exc.strerror})", str(path)) from None
 
 
-def _schema_version(path: Path) -> int:
+def _schema_version(path: Path, option: str = "DB") -> int:
     """The hallflow schema of a SQLite file (``PRAGMA user_version``), read without writing."""
     import sqlite3
 
@@ -465,9 +524,9 @@ def _schema_version(path: Path) -> int:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise CommandLineError("DB", f"cannot be read as SQLite ({exc})", str(path)) from None
+        raise CommandLineError(option, f"cannot be read as SQLite ({exc})", str(path)) from None
     if version < 1 or "events" not in tables:
-        raise CommandLineError("DB", "is a SQLite file but not a hallflow store", str(path))
+        raise CommandLineError(option, "is a SQLite file but not a hallflow store", str(path))
     return version
 
 
@@ -724,6 +783,25 @@ def _parser() -> argparse.ArgumentParser:
         type=_YEAR,
         help=f"the year ({FIRST_YEAR} to {LAST_YEAR}), only for a text whose title does not "
         f"state it; a title's year must agree",
+    )
+    imp.add_argument(
+        "--apply",
+        type=_path,
+        metavar="DB",
+        help="then recompute the open clocks of this hallflow SQLite store on the calendar "
+        "with the notice, and record a due_moved event on every case whose due date moves",
+    )
+    imp.add_argument(
+        "--locality",
+        metavar="NAME",
+        help="with --apply: the hall's rules, as for 'hallflow demo' (default: national)",
+    )
+    imp.add_argument(
+        "--at",
+        type=_instant,
+        metavar="DATETIME",
+        help="with --apply: the instant the clocks are read at, ISO 8601 with a UTC offset "
+        "(default: now)",
     )
     imp.set_defaults(run=_cmd_import_notice)
     for choice in (groups, commands):  # a missing command is named by its choices

@@ -70,6 +70,7 @@ EVENT_COMMANDS: dict[str, Command | None] = {
     "opinion_given": None,
     "opinion_deemed": None,
     "escalated": None,
+    "due_moved": None,
 }
 
 

@@ -55,6 +55,7 @@ _KINDS = (
     "opinion_given",
     "opinion_deemed",
     "escalated",
+    "due_moved",
 )
 
 CURRENT_SCHEMA: dict[str, int] = {kind: 1 for kind in _KINDS} | {"decided": 2}
