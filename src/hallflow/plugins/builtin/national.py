@@ -135,11 +135,11 @@ every complaint be taken, investigated and concluded quickly — seed 004, Art. 
 
 @hookimpl
 def hallflow_rectification_limits() -> dict[str, Limit]:
-    """hallflow's default limits for verification, rectification and the follow-up visit."""
+    """The default limits for verification, rectification and the follow-up visit."""
     return dict(RECTIFICATION_LIMITS)
 
 
 @hookimpl
 def hallflow_complaint_limit(category: str, handling: str) -> Limit:
-    """hallflow's default complaint limit, whatever the category and handling."""
+    """The default complaint limit, whatever the category and handling."""
     return COMPLAINT_LIMIT
