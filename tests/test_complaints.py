@@ -160,9 +160,9 @@ def test_state_time_order_and_keys(sup: Supervision) -> None:
     with pytest.raises(CommandInputError):
         sup.conclude_complaint(
             c.complaint_id,
-            upheld="yes",
+            upheld="yes",  # type: ignore[arg-type]
             finding="f",
-            actor="sup",  # type: ignore[arg-type]
+            actor="sup",
             at=at(3, 4),
         )
     sup.conclude_complaint(c.complaint_id, upheld=True, finding="f", actor="sup", at=at(3, 4))

@@ -372,7 +372,12 @@ def late(
     department: str | None,
     evidence: tuple[int, ...],
 ) -> LateStep | None:
-    """The late step a clock shows at ``at``, or None when it is on time (so far)."""
+    """The late step a clock shows at ``at``, or None when it is on time (so far).
+
+    A clock that starts after ``at`` is not late at ``at``.
+    """
+    if at < clock.events[0].at:
+        return None
     status: ClockStatus = clock.status(at)
     if status.state is ClockState.STOPPED:
         if status.outcome is not Outcome.LATE:

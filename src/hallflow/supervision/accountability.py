@@ -101,6 +101,8 @@ def post_of(hall: Hall, staff: str) -> tuple[str | None, str | None]:
 def _late(
     clock: Clock, at: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime | None, dt.timedelta] | None:
+    if at < clock.events[0].at:
+        return None  # not started yet at ``at``
     status = clock.status(at)
     if status.state is ClockState.STOPPED:
         if status.outcome is not Outcome.LATE:

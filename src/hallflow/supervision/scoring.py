@@ -191,6 +191,22 @@ class Bonus:
     source: str = attrs.field(validator=_text)
 
 
+def _categories(value: Iterable[Category]) -> tuple[Category, ...]:
+    return tuple(value)
+
+
+def _deductions(value: Iterable[Deduction]) -> tuple[Deduction, ...]:
+    return tuple(value)
+
+
+def _bonuses(value: Iterable[Bonus]) -> tuple[Bonus, ...]:
+    return tuple(value)
+
+
+def _grades(value: Iterable[Grade]) -> tuple[Grade, ...]:
+    return tuple(value)
+
+
 @attrs.define(frozen=True, slots=True)
 class Table:
     """How one kind of subject (windows or staff) is scored.
@@ -205,9 +221,9 @@ class Table:
 
     base: int = attrs.field(validator=_positive)
     bonus_cap: int = attrs.field(validator=_natural)
-    categories: tuple[Category, ...] = attrs.field(converter=tuple)
-    deductions: tuple[Deduction, ...] = attrs.field(converter=tuple)
-    bonuses: tuple[Bonus, ...] = attrs.field(default=(), converter=tuple)
+    categories: tuple[Category, ...] = attrs.field(converter=_categories)
+    deductions: tuple[Deduction, ...] = attrs.field(converter=_deductions)
+    bonuses: tuple[Bonus, ...] = attrs.field(default=(), converter=_bonuses)
 
     def __attrs_post_init__(self) -> None:
         codes = [c.code for c in self.categories]
@@ -267,7 +283,7 @@ class ScoringScheme:
     source: str = attrs.field(validator=_text)
     window: Table | None = None
     staff: Table | None = None
-    grades: tuple[Grade, ...] = attrs.field(default=(), converter=tuple)
+    grades: tuple[Grade, ...] = attrs.field(default=(), converter=_grades)
     model_windows: int = attrs.field(default=0, validator=_natural)
     window_flags: int = attrs.field(default=0, validator=_natural)
     staff_flags: int = attrs.field(default=0, validator=_natural)
