@@ -290,9 +290,7 @@ def test_facts_are_derived_from_events_only() -> None:
     sup.verify(bad.rating_id, valid=True, finding="f", actor="sup", at=at(3, 31, 16))
     unfounded = sup.rate(1, "sms", at=at(3, 4), window="pl", staff="rev1")
     sup.verify(unfounded.rating_id, valid=False, finding="no", actor="sup", at=at(3, 5))
-    sup.rate(
-        5, "qr", at=at(4, 1), window="pl", staff="rev1", rater="p-9", comment="thank you"
-    )
+    sup.rate(5, "qr", at=at(4, 1), window="pl", staff="rev1", rater="p-9", comment="thank you")
     sup.rate(5, "qr", at=at(4, 1), window="pl", rater="p-8")  # no words: no commendation
     fees = sup.receive_complaint(
         "fees", "centre", "double fee", at=at(3, 10), window="pl", staff="clerk"
