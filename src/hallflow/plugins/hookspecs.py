@@ -360,7 +360,7 @@ def hallflow_event_sinks() -> Iterable[EventSink]:  # type: ignore[empty-body]
 
 @hookspec(firstresult=True)
 def hallflow_default_rating(matter: Matter) -> DefaultRating | None:
-    """The rating a closed case of ``matter`` gets when its applicant gives none (默认评价).
+    """The rating a closed case of ``matter`` gets when its applicant gives none.
 
     Called by ``Supervision.default_ratings`` for each closed case without a rating. First
     result: stops at the first non-None result. The national default is None (no default
@@ -389,7 +389,7 @@ def hallflow_rectification_limits() -> Mapping[str, Limit] | None:
 
 @hookspec(firstresult=True)
 def hallflow_complaint_limit(category: str, handling: str) -> Limit | None:
-    """The time the hall has to conclude a complaint (投诉办理时限).
+    """The time the hall has to conclude a complaint.
 
     Called by ``Supervision.complaint_clock``. First result: stops at the first non-None
     result.
@@ -405,7 +405,7 @@ def hallflow_complaint_limit(category: str, handling: str) -> Limit | None:
 
 @hookspec(firstresult=True)
 def hallflow_scoring_scheme() -> ScoringScheme | None:
-    """The locality's scoring scheme for windows and staff (窗口/个人考核), as data.
+    """The locality's scoring scheme for windows and staff, as data.
 
     Called by ``hallflow.supervision.scoring.scheme_of``. First result: stops at the first
     non-None result. The national default is None: the law sets no scores.

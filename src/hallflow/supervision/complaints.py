@@ -8,7 +8,7 @@ as the ratings (:class:`hallflow.supervision._checks.Desk`). The commands are me
 
 Who may do what:
 
-* **receive** — anyone (有诉必接: every complaint is taken): a named complainant gives their
+* **receive** — anyone (every complaint is taken): a named complainant gives their
   id, an anonymous one gives none. It names at least one of a case, a window, a staff member
   or a matter.
 * **conclude** — the hall's supervision staff; for a complaint forwarded to a department,
@@ -287,7 +287,7 @@ def conclude(
     at: dt.datetime,
     idempotency_key: str | None = None,
 ) -> Complaint:
-    """Conclude a complaint (有查必果): upheld or not, with the finding.
+    """Conclude a complaint: upheld or not, with the finding.
 
     Raises:
         CommandInputError: a malformed argument or an unknown complaint.

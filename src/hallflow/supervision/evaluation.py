@@ -13,10 +13,10 @@ Who may do what:
 
 * **rate** — anyone: a real-name rater gives their id (for a case, the case's applicant), an
   anonymous rater gives none; staff rate nothing on behalf of the public.
-* **verify** (核实) and **revisit** (回访) — the hall's supervision staff
+* **verify** and **revisit** — the hall's supervision staff
   (:attr:`~hallflow.model.org.Role.SUPERVISOR`; in Zhenlai the centre's inspection section,
-  督查科, runs the assessments — seed 000 篇三, 窗口考核实施细则 九).
-* **rectify** (整改) — the rated staff member themself, or a window head or chief
+  runs the assessments — seed 000 篇三, Window rules 九).
+* **rectify** — the rated staff member themself, or a window head or chief
   representative of the rated window's department (any window head when the window belongs
   to no department).
 * **default ratings** — the supervision system (actor ``hallflow:supervision``).
@@ -73,13 +73,13 @@ RATING_PREFIX = f"{RESERVED_PREFIX}rating:"
 """The prefix of every rating stream."""
 
 RECTIFICATION_STEPS = ("verify", "rectify", "revisit")
-"""The steps of a bad rating's flow, in order (核实 → 整改 → 回访)."""
+"""The steps of a bad rating's flow, in order: verification, rectification, visit."""
 
 
 class Level(enum.IntEnum):
     """The five levels of the national good-and-bad rating scheme (好差评).
 
-    A rating of :attr:`DISSATISFIED` or worse is a bad rating (差评).
+    A rating of :attr:`DISSATISFIED` or worse is a bad rating (see :attr:`Rating.bad`).
     """
 
     VERY_DISSATISFIED = 1
@@ -360,7 +360,7 @@ class Supervision:
         comment: str = "",
         idempotency_key: str | None = None,
     ) -> Rating:
-        """Record a rating (好差评) of a case, or of a service encounter without one.
+        """Record a rating of a case, or of a service encounter without one.
 
         For a case, the window and matter are the case's (a window or matter given must
         match); for an encounter, the window is required. ``rater`` None is an anonymous
@@ -546,11 +546,14 @@ class Supervision:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Rating:
-        """Verify a bad rating (核实): ``valid`` False withdraws it from the figures.
+        """Verify a bad rating: ``valid`` False withdraws it from the figures.
 
         Raises:
-            CommandInputError, NotAuthorisedError (not supervision staff), TimeOrderError,
-            CaseStateError (not a bad rating, or already verified), IdempotencyError.
+            CommandInputError: a malformed argument or an unknown rating.
+            NotAuthorisedError: the actor is not supervision staff.
+            TimeOrderError: before the stream's last event, or out of range.
+            CaseStateError: not a bad rating, or already verified.
+            IdempotencyError: the key was used for another request.
         """
         payload = {
             "valid": _checks.flag("valid", valid),
@@ -569,12 +572,15 @@ class Supervision:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Rating:
-        """Record the rectification (整改) of a bad rating verified as valid.
+        """Record the rectification of a bad rating verified as valid.
 
         Raises:
-            CommandInputError, NotAuthorisedError (not the rated staff member nor a window
-            head or chief representative of the department), TimeOrderError, CaseStateError
-            (not verified as valid, or already rectified), IdempotencyError.
+            CommandInputError: a malformed argument or an unknown rating.
+            NotAuthorisedError: the actor is neither the rated staff member nor a window
+                head or chief representative of the department.
+            TimeOrderError: before the stream's last event, or out of range.
+            CaseStateError: not verified as valid, or already rectified.
+            IdempotencyError: the key was used for another request.
         """
         payload = {"measures": _checks.text("measures", measures, required=True)}
         return self._step(
@@ -598,11 +604,14 @@ class Supervision:
         at: dt.datetime,
         idempotency_key: str | None = None,
     ) -> Rating:
-        """Record the follow-up visit (回访) to the rater after rectification.
+        """Record the follow-up visit to the rater after rectification.
 
         Raises:
-            CommandInputError, NotAuthorisedError (not supervision staff), TimeOrderError,
-            CaseStateError (not rectified, or already revisited), IdempotencyError.
+            CommandInputError: a malformed argument or an unknown rating.
+            NotAuthorisedError: the actor is not supervision staff.
+            TimeOrderError: before the stream's last event, or out of range.
+            CaseStateError: not rectified, or already revisited.
+            IdempotencyError: the key was used for another request.
         """
         payload = {
             "satisfied": _checks.flag("satisfied", satisfied),
