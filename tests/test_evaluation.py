@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,7 @@ from hallflow.model import Matter, Organisation, Role, Staff
 from hallflow.plugins import hookimpl, plugin_manager
 from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.sinks import Dispatcher, MemoryCursors
-from hallflow.store import MemoryStore
+from hallflow.store import MemoryStore, SQLiteStore
 from hallflow.store.base import EventStore, StoredEvent
 from hallflow.supervision.evaluation import (
     RATING_PREFIX,
@@ -466,6 +467,8 @@ def test_default_ratings_after_the_period() -> None:
     assert made.channel.value == "default" and open_case.case_id != made.case_id
     assert sup.default_ratings(due + dt.timedelta(days=30)) == []  # idempotent
     assert len(sup.ratings()) == 2
+    with pytest.raises(TimeOrderError):
+        sup.default_ratings(NOW + dt.timedelta(days=1))
 
 
 # ---------------------------------------------------------------------- sinks
@@ -481,7 +484,10 @@ class Recording:
         self.events.append(event)
 
 
-def test_ratings_and_rectifications_reach_the_event_sinks(sup: Supervision) -> None:
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_ratings_and_rectifications_reach_the_event_sinks(kind: str, tmp_path: Path) -> None:
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "hall.db")
+    sup = supervision(build(store))
     r = sup.rate(2, "sms", at=at(3, 3), window="pl", staff="clerk")
     sup.verify(r.rating_id, valid=True, finding="f", actor="sup", at=at(3, 4))
     sup.rectify(r.rating_id, measures="m", actor="clerk", at=at(3, 5))

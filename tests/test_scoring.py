@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 import pytest
 from hallflow_tongshan.plugin import SCHEME as TONGSHAN
@@ -11,8 +12,9 @@ from hallflow_zhenlai.scoring import SCHEME as ZHENLAI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hallflow.errors import ModelError, PluginError
+from hallflow.errors import HallflowError, ModelError, PluginError
 from hallflow.plugins import hookimpl, plugin_manager
+from hallflow.supervision.evaluation import Supervision
 from hallflow.supervision.scoring import (
     Category,
     Deduction,
@@ -22,12 +24,16 @@ from hallflow.supervision.scoring import (
     ScoringScheme,
     Table,
     assess,
+    bottom,
     default_subjects,
     derive_facts,
+    month_of,
+    rank,
     scheme_of,
+    score,
     score_month,
 )
-from tests.hall_fixtures import APPLICANT, at
+from tests.hall_fixtures import APPLICANT, SH, at
 from tests.test_evaluation import build, closed_case, nth_working_day_close, supervision
 
 WINDOWS = ["c1", "pl", "hf", "w4", "w5", "w6", "w7"]
@@ -348,3 +354,36 @@ def test_facts_are_derived_from_events_only() -> None:
     march = {s.subject: s.score for s in months[0].windows}
     assert march["c1"] == 100 - 2 - (5 if due.month == 3 else 0)
     assert dt.timedelta(0) < until - due
+
+
+def _garbage() -> list[Callable[[], object]]:
+    from hallflow.supervision import accountability, complaints
+
+    hall = build()
+    return [
+        lambda: month_of("2026-03-01", SH),  # type: ignore[arg-type]
+        lambda: month_of(dt.datetime(2026, 3, 1), SH),
+        lambda: rank({"a": "1"}),  # type: ignore[dict-item]
+        lambda: bottom({"a": 1}, -1),
+        lambda: score("table", Counter()),  # type: ignore[arg-type]
+        lambda: score(TONGSHAN.staff, {"bad_rating": 1}),  # type: ignore[arg-type]
+        lambda: scheme_of("pm"),  # type: ignore[arg-type]
+        lambda: derive_facts("sup", at(3, 3)),  # type: ignore[arg-type]
+        lambda: derive_facts(supervision(hall), "2026-03-03"),  # type: ignore[arg-type]
+        lambda: assess("scheme", [], MONTHS, WINDOWS, STAFF),  # type: ignore[arg-type]
+        lambda: assess(ZHENLAI, [], MONTHS, "c1", STAFF),
+        lambda: accountability.records("hall", at(3, 3)),  # type: ignore[arg-type]
+        lambda: accountability.records(hall, at(3, 3), "sup"),  # type: ignore[arg-type]
+        lambda: accountability.post_of(hall, ["clerk"]),  # type: ignore[arg-type]
+        lambda: complaints.get("sup", "0" * 32),  # type: ignore[arg-type]
+        lambda: Supervision("hall"),  # type: ignore[arg-type]
+        lambda: supervision(hall).clocks("rating"),  # type: ignore[arg-type]
+        lambda: supervision(hall).complaint_clock("complaint"),  # type: ignore[arg-type]
+        lambda: supervision(hall).late_steps(dt.datetime(2026, 3, 3)),
+    ]
+
+
+def test_public_entry_points_refuse_garbage_with_hallflow_errors() -> None:
+    for call in _garbage():
+        with pytest.raises(HallflowError):
+            call()

@@ -128,6 +128,22 @@ def key(value: object) -> str | None:
     return value
 
 
+def hall(value: object) -> Hall:
+    """``value`` if it is a :class:`~hallflow.cases.hall.Hall`."""
+    if not isinstance(value, Hall):
+        raise CommandInputError("hall", "must be a hallflow Hall", value)
+    return value
+
+
+def supervision(value: object) -> Any:
+    """``value`` if it is a :class:`~hallflow.supervision.evaluation.Supervision`."""
+    from hallflow.supervision.evaluation import Supervision
+
+    if not isinstance(value, Supervision):
+        raise CommandInputError("supervision", "must be a Supervision", value)
+    return value
+
+
 # ---------------------------------------------------------------------- requests
 
 
@@ -261,7 +277,11 @@ class Desk:
                     request.at,
                     bound,
                 )
-        self._pipeline.time_order(None, request.actor, request.name, request.at)
+        self.in_range(request.actor, request.name, request.at)
+
+    def in_range(self, actor: str, name: str, at: dt.datetime) -> None:
+        """Refuse an instant outside the hall calendar's range or later than its clock allows."""
+        self._pipeline.time_order(None, actor, name, at)
 
     def run(self, request: Request, idempotency_key: str | None = None) -> list[StoredEvent]:
         """Check ``request`` and record its event; the stream's events afterwards.

@@ -33,6 +33,7 @@ from hallflow.cases.hall import Hall
 from hallflow.cases.lifecycle import CaseState
 from hallflow.errors import CommandInputError, UnknownCodeError
 from hallflow.model.org import Role
+from hallflow.supervision import _checks
 from hallflow.timeline.clock import Clock, ClockState, Outcome
 from hallflow.timeline.limits import Limit
 
@@ -90,6 +91,9 @@ class AccountabilityRecord:
 
 def post_of(hall: Hall, staff: str) -> tuple[str | None, str | None]:
     """A staff member's post (senior role) and department; (None, None) if unknown."""
+    _checks.hall(hall)
+    if not isinstance(staff, str):
+        raise CommandInputError("staff", "must be a str", staff)
     try:
         member = hall.organisation.staff(staff)
     except UnknownCodeError:
@@ -139,6 +143,7 @@ def case_records(hall: Hall, case: Case, at: dt.datetime) -> list[Accountability
     Raises:
         CommandInputError: ``case`` is not a Case, or ``at`` not an aware instant.
     """
+    _checks.hall(hall)
     if not isinstance(case, Case):
         raise CommandInputError("case", "must be a Case", case)
     at = check_instant("at", at)
@@ -248,7 +253,10 @@ def records(
     With ``supervision``, the late steps of bad ratings (rectification: the rated staff
     member; verification and visit: the supervision office) and complaints are included.
     """
+    _checks.hall(hall)
     at = check_instant("at", at)
+    if supervision is not None:
+        _checks.supervision(supervision)
     out: list[AccountabilityRecord] = []
     for case_id in hall.case_ids():
         out.extend(case_records(hall, hall.case(case_id), at))

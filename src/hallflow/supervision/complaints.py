@@ -198,6 +198,7 @@ def receive(
         TimeOrderError: before the case's last event, or out of range.
         IdempotencyError: the key was used for another request.
     """
+    _checks.supervision(sup)
     cat = _checks.choice("category", category, (c.value for c in Category))
     how = _checks.choice("handling", handling, (h.value for h in Handling))
     body = _checks.text("text", text, required=True)
@@ -258,6 +259,7 @@ def get(sup: Supervision, complaint_id: str) -> Complaint:
     Raises:
         CommandInputError: not a complaint id, or no such complaint.
     """
+    _checks.supervision(sup)
     if not _checks.is_hex_id(complaint_id):
         raise CommandInputError("complaint_id", "must be 32 lowercase hex characters", complaint_id)
     stream = COMPLAINT_PREFIX + complaint_id
@@ -268,6 +270,7 @@ def get(sup: Supervision, complaint_id: str) -> Complaint:
 
 def complaints(sup: Supervision) -> list[Complaint]:
     """Every complaint in the store, by id."""
+    _checks.supervision(sup)
     store = sup.hall.store
     return [
         fold_complaint(store.load(s)) for s in store.case_ids() if s.startswith(COMPLAINT_PREFIX)
@@ -296,6 +299,7 @@ def conclude(
         CaseStateError: it is already concluded.
         IdempotencyError: the key was used for another request.
     """
+    _checks.supervision(sup)
     complaint = get(sup, complaint_id)
     payload = {
         "upheld": _checks.flag("upheld", upheld),
@@ -336,6 +340,7 @@ def complaint_limit(sup: Supervision, complaint: Complaint) -> Limit:
     Raises:
         PluginError: no plugin answers, or the answer is not a Limit.
     """
+    _checks.supervision(sup)
     answer = sup.hall.plugins.hook.hallflow_complaint_limit(
         category=complaint.category.value, handling=complaint.handling.value
     )
@@ -346,6 +351,7 @@ def complaint_limit(sup: Supervision, complaint: Complaint) -> Limit:
 
 def complaint_clock(sup: Supervision, complaint: Complaint) -> Clock:
     """The handling clock: from receipt to conclusion, on the hall calendar."""
+    _checks.supervision(sup)
     if not isinstance(complaint, Complaint):
         raise CommandInputError("complaint", "must be a Complaint", complaint)
     clock = Clock.start(
@@ -362,6 +368,7 @@ def complaint_clock(sup: Supervision, complaint: Complaint) -> Clock:
 
 def late_complaints(sup: Supervision, at: dt.datetime) -> list[LateStep]:
     """Every complaint open past its limit at ``at``, or concluded late."""
+    _checks.supervision(sup)
     at = check_instant("at", at)
     out: list[LateStep] = []
     for c in complaints(sup):

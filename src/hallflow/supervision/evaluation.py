@@ -40,6 +40,7 @@ from hallflow.errors import (
     CommandInputError,
     HistoryError,
     ModelError,
+    NotAuthorisedError,
     PluginError,
     UnknownCodeError,
 )
@@ -397,8 +398,6 @@ class Supervision:
                     raise CommandInputError(name, f"must be the case's own ({own!r})", given)
             window, matter = case.window, case.matter
             if rater is not None and rater != case.applicant:
-                from hallflow.errors import NotAuthorisedError
-
                 raise NotAuthorisedError(
                     rater,
                     "rate",
@@ -651,8 +650,10 @@ class Supervision:
 
         Raises:
             CommandInputError: ``at`` is not an aware instant.
+            TimeOrderError: ``at`` lies outside the hall calendar or in the future.
         """
         at = check_instant("at", at)
+        self.desk.in_range(SYSTEM, "default_ratings", at)
         rated = {r.case_id for r in self.ratings() if r.case_id is not None}
         out: list[Rating] = []
         for row in self.hall.find(state=CaseState.CLOSED):

@@ -43,6 +43,7 @@ import pluggy
 
 from hallflow.errors import ModelError, PluginError
 from hallflow.model.org import Role
+from hallflow.supervision import _checks
 from hallflow.supervision.accountability import case_records
 
 if TYPE_CHECKING:
@@ -118,6 +119,10 @@ def _pairs(value: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
 
 def month_of(at: dt.datetime, zone: dt.tzinfo) -> str:
     """The month ``YYYY-MM`` an instant falls in, in the hall's zone."""
+    if not isinstance(at, dt.datetime) or at.utcoffset() is None:
+        raise ModelError("at", "must be an aware datetime", at)
+    if not isinstance(zone, dt.tzinfo):
+        raise ModelError("zone", "must be a tzinfo", zone)
     return at.astimezone(zone).strftime("%Y-%m")
 
 
@@ -318,6 +323,8 @@ def scheme_of(pm: pluggy.PluginManager) -> ScoringScheme | None:
     Raises:
         PluginError: the answer is not a :class:`ScoringScheme`.
     """
+    if not isinstance(pm, pluggy.PluginManager):
+        raise ModelError("pm", "must be a pluggy PluginManager", pm)
     answer = pm.hook.hallflow_scoring_scheme()
     if answer is not None and not isinstance(answer, ScoringScheme):
         raise PluginError("(first result)", "hallflow_scoring_scheme", f"not a scheme: {answer!r}")
@@ -356,6 +363,10 @@ class SubjectScore:
 
 def score(table: Table, counts: Counter[str]) -> tuple[int, tuple[tuple[str, int], ...], int]:
     """A subject's score from its fact counts: (score, deducted per category, bonus)."""
+    if not isinstance(table, Table):
+        raise ModelError("table", "must be a Table", table)
+    if not isinstance(counts, Counter):
+        raise ModelError("counts", "must be a Counter of fact kinds", counts)
     taken: dict[str, int] = {}
     for d in table.deductions:
         if counts[d.fact]:
@@ -366,8 +377,16 @@ def score(table: Table, counts: Counter[str]) -> tuple[int, tuple[tuple[str, int
     return table.base - sum(p for _, p in deducted) + bonus, deducted, bonus
 
 
+def _check_scores(scores: object) -> None:
+    if not isinstance(scores, dict) or not all(
+        isinstance(k, str) and type(v) is int for k, v in scores.items()
+    ):
+        raise ModelError("scores", "must map subject codes to int scores", scores)
+
+
 def rank(scores: dict[str, int]) -> dict[str, int]:
     """Competition ranks: 1 + the number of subjects scoring strictly higher."""
+    _check_scores(scores)
     values = sorted(scores.values(), reverse=True)
     first: dict[int, int] = {}
     for i, v in enumerate(values):
@@ -377,6 +396,9 @@ def rank(scores: dict[str, int]) -> dict[str, int]:
 
 def bottom(scores: dict[str, int], n: int) -> frozenset[str]:
     """The subjects among the last ``n`` places (none when everyone ties)."""
+    _check_scores(scores)
+    if type(n) is not int or n < 0:
+        raise ModelError("n", "must be an int of at least 0", n)
     if n <= 0 or not scores:
         return frozenset()
     best = max(scores.values())
@@ -573,6 +595,7 @@ def derive_facts(sup: Supervision, until: dt.datetime) -> list[Fact]:
     """
     from hallflow.cases.commands import check_instant
 
+    _checks.supervision(sup)
     until = check_instant("until", until)
     hall = sup.hall
     zone = hall.calendar.hours.tzinfo
@@ -641,6 +664,7 @@ def derive_facts(sup: Supervision, until: dt.datetime) -> list[Fact]:
 
 def default_subjects(sup: Supervision) -> tuple[list[str], list[str]]:
     """The hall's windows, and its staff other than supervision officers."""
+    _checks.supervision(sup)
     org = sup.hall.organisation
     return (
         [w.code for w in org.windows],
