@@ -15,7 +15,7 @@ from hallflow.errors import (
     TimeOrderError,
 )
 from hallflow.plugins import hookimpl
-from hallflow.supervision.complaints import COMPLAINT_PREFIX, Category, Handling
+from hallflow.supervision.complaints import COMPLAINT_PREFIX, ComplaintCategory, Handling
 from hallflow.supervision.evaluation import Supervision
 from hallflow.timeline import Limit
 from tests.hall_fixtures import DEPT, NOW, at
@@ -79,7 +79,7 @@ def test_a_complaint_against_a_case(sup: Supervision) -> None:
 
 def test_against_a_staff_member_anonymously(sup: Supervision) -> None:
     c = sup.receive_complaint(
-        Category.ATTITUDE, Handling.FORWARDED, "rude", at=at(3, 3), staff="rev1"
+        ComplaintCategory.ATTITUDE, Handling.FORWARDED, "rude", at=at(3, 3), staff="rev1"
     )
     assert (c.complainant, c.department, c.window, c.case_id) == ("anonymous", DEPT, None, None)
 

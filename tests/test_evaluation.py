@@ -347,6 +347,16 @@ def test_authority(sup: Supervision, step: str, actor: str, allowed: bool) -> No
         assert log_snapshot(sup.hall.store) == before
 
 
+def test_staff_on_leave_may_not_act(sup: Supervision) -> None:
+    # the fixture's chief representative is on leave from 16 to 20 November 2026
+    r = sup.rate(2, "sms", at=at(11, 13), window="pl", staff="clerk")
+    sup.verify(r.rating_id, valid=True, finding="f", actor="sup", at=at(11, 13, 11))
+    with pytest.raises(NotAuthorisedError) as info:
+        sup.rectify(r.rating_id, measures="m", actor="chief", at=at(11, 17))
+    assert info.value.code == "on-leave"
+    assert sup.rectify(r.rating_id, measures="m", actor="chief", at=at(11, 23)).rectification
+
+
 def test_idempotency(sup: Supervision) -> None:
     a = sup.rate(2, "sms", at=at(3, 3), window="pl", idempotency_key="k1")
     b = sup.rate(2, "sms", at=at(3, 3), window="pl", idempotency_key="k1")

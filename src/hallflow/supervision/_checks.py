@@ -7,8 +7,8 @@ same order as the case pipeline (:mod:`hallflow.cases.pipeline`):
 1. **input** — each argument is validated before anything is read
    (:class:`~hallflow.errors.CommandInputError` naming the field, the rule and the value);
 2. **authority** — the actor is a member of the hall's organisation holding one of the roles
-   the command names (:class:`~hallflow.errors.NotAuthorisedError`), or a member of the public
-   for a rating or a complaint;
+   the command names and not on leave that day (:class:`~hallflow.errors.NotAuthorisedError`),
+   or a member of the public for a rating or a complaint;
 3. **idempotency** — a key already used on the stream answers with the earlier result when it
    was used for the same request, and is refused otherwise
    (:class:`~hallflow.errors.IdempotencyError`);
@@ -250,6 +250,15 @@ class Desk:
                 request.stream,
                 f"needs the role {' or '.join(sorted(r.value for r in request.roles))}",
                 "role",
+            )
+        day = request.at.astimezone(self.hall.calendar.hours.tzinfo).date()
+        if self.hall.organisation.leave_on(member.code, day) is not None:
+            raise NotAuthorisedError(
+                request.actor,
+                request.name,
+                request.stream,
+                f"is on leave on {day}",
+                "on-leave",
             )
         if request.may is not None and not request.may(member):
             raise NotAuthorisedError(

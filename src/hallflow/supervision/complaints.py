@@ -42,11 +42,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPLAINT_PREFIX",
-    "Category",
     "Complaint",
+    "ComplaintCategory",
     "Conclusion",
     "Handling",
     "complaint_clock",
+    "complaint_limit",
     "complaints",
     "conclude",
     "fold_complaint",
@@ -59,7 +60,7 @@ COMPLAINT_PREFIX = f"{RESERVED_PREFIX}complaint:"
 """The prefix of every complaint stream."""
 
 
-class Category(enum.StrEnum):
+class ComplaintCategory(enum.StrEnum):
     """What a complaint (投诉) is about."""
 
     WRONGFUL_REJECTION = "wrongful_rejection"
@@ -112,7 +113,7 @@ class Complaint:
     """
 
     complaint_id: str
-    category: Category
+    category: ComplaintCategory
     case_id: str | None
     window: str | None
     staff: str | None
@@ -151,7 +152,7 @@ def fold_complaint(events: list[StoredEvent]) -> Complaint:
         p = first.payload
         complaint = Complaint(
             complaint_id=stream[len(COMPLAINT_PREFIX) :],
-            category=Category(p["category"]),
+            category=ComplaintCategory(p["category"]),
             case_id=p["case_id"],
             window=p["window"],
             staff=p["staff"],
@@ -176,7 +177,7 @@ def fold_complaint(events: list[StoredEvent]) -> Complaint:
 
 def receive(
     sup: Supervision,
-    category: Category | str,
+    category: ComplaintCategory | str,
     handling: Handling | str,
     text: str,
     *,
@@ -199,7 +200,7 @@ def receive(
         IdempotencyError: the key was used for another request.
     """
     _checks.supervision(sup)
-    cat = _checks.choice("category", category, (c.value for c in Category))
+    cat = _checks.choice("category", category, (c.value for c in ComplaintCategory))
     how = _checks.choice("handling", handling, (h.value for h in Handling))
     body = _checks.text("text", text, required=True)
     key = _checks.key(idempotency_key)

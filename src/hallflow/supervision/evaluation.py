@@ -49,7 +49,7 @@ from hallflow.model.org import Role, Staff
 from hallflow.store.base import StoredEvent
 from hallflow.supervision import _checks, complaints
 from hallflow.supervision._checks import ANONYMOUS, SYSTEM, Desk, LateStep, Request, late
-from hallflow.supervision.complaints import Category, Complaint, Handling
+from hallflow.supervision.complaints import Complaint, ComplaintCategory, Handling
 from hallflow.timeline.clock import Clock
 from hallflow.timeline.limits import Limit
 
@@ -764,7 +764,7 @@ class Supervision:
 
     def receive_complaint(
         self,
-        category: Category | str,
+        category: ComplaintCategory | str,
         handling: Handling | str,
         text: str,
         *,
