@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hallflow.errors import (
     CaseStateError,
     CommandInputError,
     HallflowError,
+    HistoryError,
     IdempotencyError,
     NotAuthorisedError,
     TimeOrderError,
@@ -31,6 +33,7 @@ from hallflow.supervision.evaluation import (
     DefaultRating,
     Level,
     Supervision,
+    fold_rating,
 )
 from hallflow.timeline import Limit
 from tests.hall_fixtures import (
@@ -559,3 +562,21 @@ def test_the_flow_follows_its_state_machine(level: int, attempts: list[tuple[str
             assert expected is not None
             stage = expected
         assert sup.rating(r.rating_id).stage == stage
+
+
+def test_a_history_out_of_order_does_not_fold(sup: Supervision) -> None:
+    r = sup.rate(2, "sms", at=at(3, 3), window="pl", staff="clerk")
+    sup.verify(r.rating_id, valid=True, finding="f", actor="sup", at=at(3, 4))
+    sup.rectify(r.rating_id, measures="m", actor="clerk", at=at(3, 5))
+    rated, verified, rectified = sup.hall.store.load(r.stream)
+    assert fold_rating([rated, verified, rectified]).stage == "rectified"
+    for broken in ([rated, rectified], [verified], [rated, verified, verified], []):
+        with pytest.raises(HistoryError):
+            fold_rating(broken)
+    with pytest.raises(CommandInputError):
+        fold_rating((rated,))  # type: ignore[arg-type]
+    good = sup.rate(5, "qr", at=at(3, 6), window="pl")
+    with pytest.raises(HistoryError):  # a good rating is never verified
+        fold_rating(
+            [*sup.hall.store.load(good.stream), attrs.evolve(verified, case_id=good.stream)]
+        )

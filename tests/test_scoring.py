@@ -27,6 +27,7 @@ from hallflow.supervision.scoring import (
     bottom,
     default_subjects,
     derive_facts,
+    hall_assessment,
     month_of,
     rank,
     scheme_of,
@@ -353,6 +354,13 @@ def test_facts_are_derived_from_events_only() -> None:
     assert april["c1"] == 100
     march = {s.subject: s.score for s in months[0].windows}
     assert march["c1"] == 100 - 2 - (5 if due.month == 3 else 0)
+    # the same through the hall's own plugins: national has no scheme, Zhenlai's is used
+    assert hall_assessment(sup, ["2026-03", "2026-04"], until) is None
+    import hallflow_zhenlai.plugin
+
+    zhenlai_hall = build(hall.store, plugins=[hallflow_zhenlai.plugin])
+    through = hall_assessment(supervision(zhenlai_hall), ["2026-03", "2026-04"], until)
+    assert through is not None and through.months == months
     assert dt.timedelta(0) < until - due
 
 

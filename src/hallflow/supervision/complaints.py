@@ -142,6 +142,8 @@ def fold_complaint(events: list[StoredEvent]) -> Complaint:
     Raises:
         HistoryError: the events are not a complaint's history.
     """
+    if not isinstance(events, list) or not all(isinstance(e, StoredEvent) for e in events):
+        raise CommandInputError("events", "must be a list of StoredEvents", events)
     if not events:
         raise HistoryError("(none)", 0, "a complaint stream has no events")
     first = events[0]

@@ -247,6 +247,8 @@ def fold_rating(events: list[StoredEvent]) -> Rating:
     Raises:
         HistoryError: the events are not a rating's history.
     """
+    if not isinstance(events, list) or not all(isinstance(e, StoredEvent) for e in events):
+        raise CommandInputError("events", "must be a list of StoredEvents", events)
     if not events:
         raise HistoryError("(none)", 0, "a rating stream has no events")
     stream = events[0].case_id

@@ -66,6 +66,7 @@ __all__ = [
     "bottom",
     "default_subjects",
     "derive_facts",
+    "hall_assessment",
     "month_of",
     "rank",
     "scheme_of",
@@ -670,3 +671,29 @@ def default_subjects(sup: Supervision) -> tuple[list[str], list[str]]:
         [w.code for w in org.windows],
         [s.code for s in org.staff_members if s.roles != frozenset({Role.SUPERVISOR})],
     )
+
+
+def hall_assessment(
+    sup: Supervision, months: Sequence[str], until: dt.datetime
+) -> Assessment | None:
+    """The hall's assessment: its locality's scheme over the facts its events establish.
+
+    Args:
+        sup: the hall's supervision.
+        months: consecutive months ``YYYY-MM``, in order.
+        until: the instant the facts are read at (the end of the last month, typically).
+
+    Returns:
+        The assessment of every window and every staff member but the supervision officers,
+        or None when no plugin supplies a scheme.
+
+    Raises:
+        CommandInputError: ``until`` is not an aware instant.
+        ModelError: a malformed month.
+    """
+    _checks.supervision(sup)
+    scheme = scheme_of(sup.hall.plugins)
+    if scheme is None:
+        return None
+    windows, staff = default_subjects(sup)
+    return assess(scheme, derive_facts(sup, until), months, windows, staff)
