@@ -35,6 +35,7 @@ from hallflow.supervision.scoring import (
     score_month,
 )
 from tests.hall_fixtures import APPLICANT, SH, at
+from tests.strategies import scoring_facts
 from tests.test_evaluation import build, closed_case, nth_working_day_close, supervision
 
 WINDOWS = ["c1", "pl", "hf", "w4", "w5", "w6", "w7"]
@@ -201,16 +202,7 @@ def test_a_month_where_everyone_ties_flags_no_one() -> None:
 # ---------------------------------------------------------------------- the property
 
 
-facts_strategy = st.lists(
-    st.builds(
-        Fact,
-        kind=st.sampled_from([k.value for k in FactKind]),
-        month=st.sampled_from(MONTHS),
-        window=st.none() | st.sampled_from(WINDOWS),
-        staff=st.none() | st.sampled_from(STAFF),
-    ),
-    max_size=60,
-)
+facts_strategy = scoring_facts(MONTHS, WINDOWS, STAFF)
 
 
 @settings(max_examples=150, deadline=None)
