@@ -1964,3 +1964,28 @@ def build_scene(
             verify_by = (start + dt.timedelta(days=30)).date()
             hall.approve_on_pledge(cid, verify_by, actor="chief", at=t())
     return Scene(ids, t())
+
+
+# ---- scoring (test_scoring): event-derived facts over a few months, windows and staff
+
+
+def scoring_facts(
+    months: Sequence[str], windows: Sequence[str], staff: Sequence[str], max_size: int = 60
+) -> st.SearchStrategy[list[Any]]:
+    """Lists of scoring facts (:class:`hallflow.supervision.scoring.Fact`) in ``months``,
+    charged to a window, a staff member, both or neither."""
+    from hallflow.supervision.scoring import Fact, FactKind
+
+    return st.lists(
+        st.builds(
+            Fact,
+            kind=st.sampled_from([k.value for k in FactKind]),
+            month=st.sampled_from(list(months)),
+            window=st.none() | st.sampled_from(list(windows)),
+            staff=st.none() | st.sampled_from(list(staff)),
+        ),
+        max_size=max_size,
+    )
+
+
+__all__ += ["scoring_facts"]

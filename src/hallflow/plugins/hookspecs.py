@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         LimitPolicy,
     )
     from hallflow.seals import SealKind, SealProvider
+    from hallflow.supervision.evaluation import DefaultRating
+    from hallflow.supervision.scoring import ScoringScheme
     from hallflow.timeline.clock import ClockStatus
     from hallflow.timeline.limits import Limit
 
@@ -349,4 +351,65 @@ def hallflow_event_sinks() -> Iterable[EventSink]:  # type: ignore[empty-body]
 
     Returns:
         The sinks.
+    """
+
+
+# ---------------------------------------------------------------------- evaluations, complaints,
+# scoring (hallflow.supervision)
+
+
+@hookspec(firstresult=True)
+def hallflow_default_rating(matter: Matter) -> DefaultRating | None:
+    """The rating a closed case of ``matter`` gets when its applicant gives none.
+
+    Called by ``Supervision.default_ratings`` for each closed case without a rating. First
+    result: stops at the first non-None result. The national default is None (no default
+    rating); a locality answers e.g. 7 calendar days → basically satisfied.
+
+    Args:
+        matter: the case's matter.
+
+    Returns:
+        The period after closure and the level, or None for no default rating.
+    """
+
+
+@hookspec(firstresult=True)
+def hallflow_rectification_limits() -> Mapping[str, Limit] | None:
+    """The limits of a bad rating's verification, rectification and follow-up visit.
+
+    Called by ``Supervision`` whenever it builds a bad rating's clocks. First result: stops
+    at the first non-None result.
+
+    Returns:
+        A mapping with the keys ``verify``, ``rectify`` and ``revisit`` (each a Limit), or
+        None.
+    """
+
+
+@hookspec(firstresult=True)
+def hallflow_complaint_limit(category: str, handling: str) -> Limit | None:
+    """The time the hall has to conclude a complaint.
+
+    Called by ``Supervision.complaint_clock``. First result: stops at the first non-None
+    result.
+
+    Args:
+        category: the complaint's category (``wrongful_rejection``, ``overdue``...).
+        handling: ``centre``, ``forwarded`` or ``joint``.
+
+    Returns:
+        The limit, or None.
+    """
+
+
+@hookspec(firstresult=True)
+def hallflow_scoring_scheme() -> ScoringScheme | None:
+    """The locality's scoring scheme for windows and staff, as data.
+
+    Called by ``hallflow.supervision.scoring.scheme_of``. First result: stops at the first
+    non-None result. The national default is None: the law sets no scores.
+
+    Returns:
+        The scheme, or None.
     """

@@ -394,3 +394,19 @@ def matters() -> tuple[Matter, ...]:
 def hallflow_matters() -> Iterable[Matter]:
     """A slice of Zhenlai's item list (see :func:`matters`)."""
     return matters()
+
+
+# ---------------------------------------------------------------------- scoring
+# The monthly assessment lives in hallflow_zhenlai.scoring (Window and Staff rules of 篇三).
+
+from hallflow.supervision.scoring import ScoringScheme  # noqa: E402
+from hallflow_zhenlai.scoring import SCHEME  # noqa: E402
+
+
+@hookimpl
+def hallflow_scoring_scheme() -> ScoringScheme:
+    """Zhenlai's window and staff assessment (see :mod:`hallflow_zhenlai.scoring`)."""
+    return SCHEME
+
+
+__all__ += ["hallflow_scoring_scheme"]

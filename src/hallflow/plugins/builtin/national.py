@@ -14,6 +14,9 @@
 * Supervision: a reminder when a clock enters its reminder window, a warning once it is
   overdue.
 * No fees and no event sinks.
+* Evaluations and complaints: no default rating and no scoring scheme (the law sets
+  neither); hallflow's default limits for a bad rating's verification, rectification and
+  follow-up visit (5, 15 and 5 working days) and for concluding a complaint (15).
 """
 
 from __future__ import annotations
@@ -110,3 +113,33 @@ def hallflow_escalations(
             ),
         )
     return ()
+
+
+# ---------------------------------------------------------------------- evaluations, complaints
+
+RECTIFICATION_LIMITS = {
+    "verify": Limit.working_days(5),
+    "rectify": Limit.working_days(15),
+    "revisit": Limit.working_days(5),
+}
+"""hallflow's defaults for a bad rating's flow: verification within 5 working days of the
+rating, rectification within 15 of a valid verification, the follow-up visit within 5 of the
+rectification. The national good-and-bad rating scheme asks for every bad rating to be
+verified, rectified and reported back; the seeds hallflow models carry no national figure, so
+these are settings a locality overrides (``hallflow_rectification_limits``)."""
+
+COMPLAINT_LIMIT = Limit.working_days(15)
+"""hallflow's default time to conclude a complaint; no seed sets one (Xiangyang asks only that
+every complaint be taken, investigated and concluded quickly — seed 004, Art. 19)."""
+
+
+@hookimpl
+def hallflow_rectification_limits() -> dict[str, Limit]:
+    """The default limits for verification, rectification and the follow-up visit."""
+    return dict(RECTIFICATION_LIMITS)
+
+
+@hookimpl
+def hallflow_complaint_limit(category: str, handling: str) -> Limit:
+    """The default complaint limit, whatever the category and handling."""
+    return COMPLAINT_LIMIT
