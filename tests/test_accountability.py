@@ -178,3 +178,23 @@ def test_a_record_exactly_when_the_promise_has_passed(start: int, check: int) ->
     promised = [r for r in records(hall, when) if r.clock == "promised"]
     assert bool(promised) == (when > due)
     assert all(r.due == due and r.staff == "rev2" for r in promised)
+
+
+def test_a_case_that_cannot_be_read_is_reported_and_the_others_still_answer() -> None:
+    hall = build()
+    accepted = at(3, 2, 11)
+    council_case(hall, "c-1", accepted)
+    joint = hall.submit(
+        "plan-joint", APPLICANT, "pl", materials=["form"], actor="clerk", at=accepted,
+        conditions=["Project registered"],
+    )  # fmt: skip
+    later = nth_working_day_close(hall, accepted, 12) + dt.timedelta(hours=2)
+    whole = records(hall, later)
+    assert whole.failures == []
+    events = hall.store.load(joint.case_id)
+    broken = build(hall.store)  # the same store, the joint matter gone from the catalogue
+    broken.catalogue = type(hall.catalogue)(tuple(m for m in hall.catalogue if m.code == "plan-01"))
+    report = records(broken, later)
+    assert [case_id for case_id, _ in report.failures] == [joint.case_id]
+    assert list(report) == [r for r in whole if r.case_id == "c-1"] != []
+    assert hall.store.load(joint.case_id) == events

@@ -31,7 +31,7 @@ from hallflow.cases.case import Case, fold
 from hallflow.cases.commands import check_instant
 from hallflow.cases.hall import Hall
 from hallflow.cases.lifecycle import CaseState
-from hallflow.errors import CommandInputError, UnknownCodeError
+from hallflow.errors import CommandInputError, HallflowError, UnknownCodeError
 from hallflow.model.org import Role
 from hallflow.supervision import _checks
 from hallflow.timeline.clock import Clock, ClockState, Outcome
@@ -40,7 +40,14 @@ from hallflow.timeline.limits import Limit
 if TYPE_CHECKING:
     from hallflow.supervision.evaluation import Supervision
 
-__all__ = ["POST_ORDER", "AccountabilityRecord", "case_records", "post_of", "records"]
+__all__ = [
+    "POST_ORDER",
+    "AccountabilityRecord",
+    "AccountabilityReport",
+    "case_records",
+    "post_of",
+    "records",
+]
 
 POST_ORDER = (
     Role.CHIEF_REPRESENTATIVE,
@@ -245,21 +252,39 @@ def case_records(hall: Hall, case: Case, at: dt.datetime) -> list[Accountability
     return out
 
 
+class AccountabilityReport(list[AccountabilityRecord]):
+    """The accountability records of a hall (a list), with the cases that could not be read.
+
+    Attributes:
+        failures: ``(case_id, error)`` for each case whose history or clocks could not be
+            read; the other cases' records are all there.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures: list[tuple[str, str]] = []
+
+
 def records(
     hall: Hall, at: dt.datetime, supervision: Supervision | None = None
-) -> list[AccountabilityRecord]:
+) -> AccountabilityReport:
     """Every accountability record of the hall at ``at``, by case and clock.
 
     With ``supervision``, the late steps of bad ratings (rectification: the rated staff
     member; verification and visit: the supervision office) and complaints are included.
+    A case that cannot be read (a history that does not replay, a matter no longer in the
+    catalogue) is reported in ``failures``, never allowed to hide the other cases' records.
     """
     _checks.hall(hall)
     at = check_instant("at", at)
     if supervision is not None:
         _checks.supervision(supervision)
-    out: list[AccountabilityRecord] = []
+    out = AccountabilityReport()
     for case_id in hall.case_ids():
-        out.extend(case_records(hall, hall.case(case_id), at))
+        try:
+            out.extend(case_records(hall, hall.case(case_id), at))
+        except HallflowError as exc:
+            out.failures.append((case_id, str(exc)))
     if supervision is not None:
         steps = [*supervision.late_steps(at), *supervision.late_complaints(at)]
         for s in steps:
