@@ -219,7 +219,7 @@ def test_a_case_that_cannot_be_read_is_reported_not_fatal() -> None:
 
 # ---------------------------------------------------------------------- the command line
 
-SYNTHETIC_2027 = Path(__file__).parent / "data" / "notices" / "synthetic-2027.txt"
+SYNTHETIC_2027 = Path(__file__).parent / "data" / "synthetic" / "notice-2027.txt"
 """Not a published notice: a 2027 arrangement written for this test in the published form,
 whose New Year break (five days, two Saturdays made up) differs from the provisional year."""
 
