@@ -833,14 +833,15 @@ def compute(hall: Hall, period: Period, grouping: Grouping | str = Grouping.HALL
                     figures.add_case(facts, start, end)
         elif kind == "rating":
             rating = rating_facts(hall, events, end)
-            if rating is not None and rating.rated_at >= start:
+            if rating is not None:
                 for figures in targets(rating.keys):
-                    _add_rating(figures, rating)
+                    if rating.rated_at >= start:
+                        _add_rating(figures, rating)
         elif kind == "complaint":
             first = events[0]
-            if first.kind == "complaint_received" and start <= first.at < end:
+            if first.kind == "complaint_received" and first.at < end:
                 for figures in targets(side_keys(hall, first.payload)):
-                    figures.complaints += 1
+                    figures.complaints += first.at >= start
     if grouping is Grouping.HALL:
         groups = {"hall": total}
     rows = tuple(Row(key, groups[key]) for key in sorted(groups))
