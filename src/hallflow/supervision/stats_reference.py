@@ -111,7 +111,7 @@ def recount(
     groups |= {side_group(evs[0].payload) for evs in complaints.values()}
 
     result: dict[str, dict[str, object]] = {}
-    for group in sorted(groups) + ["*total*"]:
+    for group in [*sorted(groups), "*total*"]:
 
         def mine(evs: _Events, group: str = group) -> bool:
             return group == "*total*" or case_group(evs) == group
