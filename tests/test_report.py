@@ -107,8 +107,8 @@ def test_json_csv_and_table_show_the_same_figures(db: Path) -> None:
         assert {k: v for k, v in line.items() if k != "group"} == rows[line["group"]]["figures"]
     table = render_table(report, width=220)
     total = rows[TOTAL]["figures"]
-    line = next(x for x in table.splitlines() if "closure rate" in x)
-    assert line.split("│")[-2].strip() == total["closure_rate"]
+    shown = next(x for x in table.splitlines() if "closure rate" in x)
+    assert shown.split("│")[-2].strip() == total["closure_rate"]
     assert data["rating_levels"] == {"1": 1, "2": 0, "3": 0, "4": 0, "5": 1}
     assert rows["c2"]["figures"]["rectification_rate"] == "100.00%"
     received = report.total.figures.received
@@ -142,7 +142,7 @@ def test_cli_report_writes_every_output(
     status, out, _ = cli(
         capsys, "report", str(db), "--period", "2026-10", "--by", "window", "--format", "json"
     )
-    report, by_window = reports(db, Grouping.WINDOW)
+    report, _ = reports(db, Grouping.WINDOW)
     assert json.loads(out) == report_data(report)
     out_path = tmp_path / "r.csv"
     status, out, err = cli(
@@ -257,7 +257,7 @@ def test_words() -> None:
     with pytest.raises(StatisticsError, match="lang"):
         working_days(1, "fr")
     with pytest.raises(StatisticsError, match="remaining"):
-        working_days(Fraction(1, 2), "en")
+        working_days(Fraction(1, 2), "en")  # type: ignore[arg-type]
     with pytest.raises(StatisticsError, match="delta"):
         calendar_duration(dt.timedelta(days=-1))
 

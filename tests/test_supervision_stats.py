@@ -49,11 +49,9 @@ def agree(hall: object, period: Period, grouping: Grouping) -> None:
     total = expected.pop("*total*")
     for column in COLUMNS:
         assert report.total.value(column.name) == total[column.name], column.name
-    assert dict(report.total.figures.rating_levels) == {
-        k: v
-        for k, v in total["rating_levels"].items()
-        if v  # type: ignore[union-attr]
-    }
+    levels = total["rating_levels"]
+    assert isinstance(levels, dict)
+    assert dict(report.total.figures.rating_levels) == {k: v for k, v in levels.items() if v}
     if grouping is Grouping.HALL:
         assert [r.key for r in report.rows] == ["hall"]
         return
