@@ -282,3 +282,52 @@ def test_clock_words_read_the_clock(db: Path) -> None:
     assert zh.startswith(f"逾期 {late} 个工作日")
     assert en.startswith(f"overdue by {late} working day")
     assert "(1 week 3 days)" in en and "（1 周 3 天）" in zh
+
+
+def test_without_a_cjk_font_the_labels_are_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback path: no installed font has the glyphs, so cjk_font is None."""
+    from matplotlib import font_manager
+
+    latin = [f for f in font_manager.fontManager.ttflist if f.name == "DejaVu Sans"]
+    assert latin
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
+    plots.cjk_font.cache_clear()
+    try:
+        assert plots.cjk_font() is None
+        assert plots.label_language(plots.cjk_font()) == "en"
+    finally:
+        plots.cjk_font.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: to_json("report"),  # type: ignore[arg-type]
+        lambda: to_csv(None),  # type: ignore[arg-type]
+        lambda: render_table(object()),  # type: ignore[arg-type]
+        lambda: report_data([]),  # type: ignore[arg-type]
+    ],
+)
+def test_outputs_refuse_what_is_not_a_report(call: object) -> None:
+    with pytest.raises(StatisticsError, match="report"):
+        call()  # type: ignore[operator]
+
+
+def test_plots_and_files_refuse_bad_arguments(db: Path, tmp_path: Path) -> None:
+    report, by_window = reports(db, Grouping.HALL)
+    with pytest.raises(StatisticsError, match="plot"):
+        plots.render(report, by_window, "pie")
+    with pytest.raises(StatisticsError, match="format"):
+        plots.render(report, by_window, "weekly", "gif")
+    with pytest.raises(StatisticsError, match="by_window"):
+        plots.render(report, "c1", "weekly")  # type: ignore[arg-type]
+    with pytest.raises(StatisticsError, match="formats"):
+        plots.draw(report, by_window, tmp_path, formats="png")
+    with pytest.raises(StatisticsError, match="width"):
+        render_table(report, width=5)
+    with pytest.raises(StatisticsError, match="path"):
+        write_parquet(report, "x.parquet")  # type: ignore[arg-type]
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StatisticsError, match="plots"):
+        plots.draw(report, by_window, blocker / "sub")

@@ -804,42 +804,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.set_defaults(run=_cmd_audit)
 
-    report = groups.add_parser(
-        "report",
-        help="supervision statistics of a period, by window, department, matter or staff",
-        description=(
-            "Count a period's supervision statistics from the events of a hallflow SQLite "
-            "store (a hall assembled as the demo's, with --locality's rules) and print them "
-            "as a table, or write CSV, JSON or Parquet; optionally draw the plots (PNG and "
-            "SVG) and a single-file HTML report. See docs/reports.md for every formula."
-        ),
-    )
-    report.add_argument("db", type=_path, metavar="DB", help="the hallflow SQLite file")
-    report.add_argument(
-        "--period",
-        type=_report_period,
-        required=True,
-        metavar="PERIOD",
-        help="YYYY-MM (a month), YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD",
-    )
-    report.add_argument(
-        "--by", choices=_REPORT_GROUPS, default="hall", help="the rows (default: hall)"
-    )
-    report.add_argument("--format", choices=_REPORT_FORMATS, default="table", help="default: table")
-    report.add_argument(
-        "--output", type=_path, metavar="PATH", help="write there instead of standard output"
-    )
-    report.add_argument(
-        "--plots", type=_path, metavar="DIR", help="draw the plots into DIR (PNG and SVG)"
-    )
-    report.add_argument("--html", type=_path, metavar="PATH", help="write the HTML report")
-    report.add_argument(
-        "--locality",
-        metavar="NAME",
-        help="the installed locality plugin the hall was run with (as for demo)",
-    )
-    report.set_defaults(run=_cmd_report)
-
     cal = groups.add_parser("calendar", help="China's working-day calendar")
     commands = cal.add_subparsers(dest="command", required=True)
 
@@ -930,6 +894,42 @@ def _parser() -> argparse.ArgumentParser:
         "(default: now)",
     )
     imp.set_defaults(run=_cmd_import_notice)
+
+    report = groups.add_parser(
+        "report",
+        help="supervision statistics of a period, by window, department, matter or staff",
+        description=(
+            "Count a period's supervision statistics from the events of a hallflow SQLite "
+            "store (a hall assembled as the demo's, with --locality's rules) and print them "
+            "as a table, or write CSV, JSON or Parquet; optionally draw the plots (PNG and "
+            "SVG) and a single-file HTML report. See docs/reports.md for every formula."
+        ),
+    )
+    report.add_argument("db", type=_path, metavar="DB", help="the hallflow SQLite file")
+    report.add_argument(
+        "--period",
+        type=_report_period,
+        required=True,
+        metavar="PERIOD",
+        help="YYYY-MM (a month), YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD",
+    )
+    report.add_argument(
+        "--by", choices=_REPORT_GROUPS, default="hall", help="the rows (default: hall)"
+    )
+    report.add_argument("--format", choices=_REPORT_FORMATS, default="table", help="default: table")
+    report.add_argument(
+        "--output", type=_path, metavar="PATH", help="write there instead of standard output"
+    )
+    report.add_argument(
+        "--plots", type=_path, metavar="DIR", help="draw the plots into DIR (PNG and SVG)"
+    )
+    report.add_argument("--html", type=_path, metavar="PATH", help="write the HTML report")
+    report.add_argument(
+        "--locality",
+        metavar="NAME",
+        help="the installed locality plugin the hall was run with (as for demo)",
+    )
+    report.set_defaults(run=_cmd_report)
     for choice in (groups, commands):  # a missing command is named by its choices
         choice.metavar = "{" + ",".join(choice.choices) + "}"
     return parser

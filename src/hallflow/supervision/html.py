@@ -34,8 +34,11 @@ def render_html(report: Report, by_window: Report, font: str | None = None) -> s
         report: the report (its rows and total make the table).
         by_window: the same period by window (for the on-time plot).
         font: the CJK font for the plots' labels, or None for English labels.
+
+    Raises:
+        StatisticsError: a report is not a Report, or the font lacks a label's glyph.
     """
-    data = report_data(report)
+    data = report_data(report)  # checks report; render checks by_window and font
     lang = label_language(font)
     images = []
     for name in PLOTS:

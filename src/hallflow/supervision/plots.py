@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hallflow.supervision.stats import Report, StatisticsError
+from hallflow.supervision.stats import Report, StatisticsError, check_report
 
 __all__ = [
     "FONT_CANDIDATES",
@@ -198,6 +198,10 @@ def render(
     Raises:
         StatisticsError: an unknown plot or format, or a glyph missing from the font.
     """
+    check_report("report", report)
+    check_report("by_window", by_window)
+    if font is not None and (not isinstance(font, str) or not font.strip()):
+        raise StatisticsError("font", "must be a font family name or None", font)
     if name not in PLOTS:
         raise StatisticsError("plot", f"must be one of {', '.join(PLOTS)}", name)
     if fmt not in PLOT_FORMATS:
@@ -225,6 +229,10 @@ def draw(
     Raises:
         StatisticsError: the folder cannot be made or a file written.
     """
+    if not isinstance(folder, Path):
+        raise StatisticsError("folder", "must be a pathlib.Path", folder)
+    if isinstance(formats, str) or any(f not in PLOT_FORMATS for f in formats):
+        raise StatisticsError("formats", f"must hold only {', '.join(PLOT_FORMATS)}", formats)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

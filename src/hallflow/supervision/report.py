@@ -23,6 +23,7 @@ from hallflow.supervision.stats import (
     Report,
     Row,
     StatisticsError,
+    check_report,
     decimal_places,
 )
 
@@ -63,7 +64,12 @@ def _rows(report: Report) -> list[tuple[str, Row]]:
 
 
 def report_data(report: Report) -> dict[str, Any]:
-    """The report as plain data (what :func:`to_json` writes)."""
+    """The report as plain data (what :func:`to_json` writes).
+
+    Raises:
+        StatisticsError: ``report`` is not a Report.
+    """
+    check_report("report", report)
     t = report.total.figures
     return {
         "period": {
@@ -100,7 +106,12 @@ def to_json(report: Report) -> str:
 
 
 def to_csv(report: Report) -> str:
-    """One line per group and a ``*total*`` line; the figures as displayed."""
+    """One line per group and a ``*total*`` line; the figures as displayed.
+
+    Raises:
+        StatisticsError: ``report`` is not a Report.
+    """
+    check_report("report", report)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["group", *(c.name for c in COLUMNS)])
@@ -111,7 +122,14 @@ def to_csv(report: Report) -> str:
 
 
 def render_table(report: Report, *, width: int = 160) -> str:
-    """The report as a rich table: one line per figure, one column per group and the total."""
+    """The report as a rich table: one line per figure, one column per group and the total.
+
+    Raises:
+        StatisticsError: ``report`` is not a Report, or ``width`` not an int from 40 to 1000.
+    """
+    check_report("report", report)
+    if type(width) is not int or not 40 <= width <= 1000:
+        raise StatisticsError("width", "must be an int from 40 to 1000", width)
     from rich.console import Console
     from rich.table import Table
 
@@ -139,6 +157,9 @@ def write_parquet(report: Report, path: Path) -> None:
         StatisticsError: pyarrow is not installed (``pip install 'hallflow[report]'``), or
             the file cannot be written.
     """
+    check_report("report", report)
+    if not isinstance(path, Path):
+        raise StatisticsError("path", "must be a pathlib.Path", path)
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -50,15 +50,20 @@ __all__ = [
     "Figures",
     "Grouping",
     "Period",
+    "RatingFacts",
     "Report",
     "Row",
     "StatisticsError",
     "Summary",
+    "case_facts",
+    "check_report",
     "compute",
     "decimal_places",
     "display",
     "p90",
     "percent",
+    "rating_facts",
+    "side_keys",
     "summarise",
 ]
 
@@ -698,6 +703,13 @@ class Report:
     rows: tuple[Row, ...]
     total: Row
     working_days: int
+
+
+def check_report(field: str, value: object) -> Report:
+    """``value`` if it is a :class:`Report`; else a :class:`StatisticsError` naming ``field``."""
+    if not isinstance(value, Report):
+        raise StatisticsError(field, "must be a Report (from compute)", value)
+    return value
 
 
 # ---------------------------------------------------------------------- the computation
