@@ -2022,6 +2022,8 @@ class RatingPlan:
         rectified: a rectification follows (for a bad rating).
         default: a default rating (基本满意, by supervision).
         later: calendar days from the rating to its follow-up events.
+        hour: the hour of the day it was given (0: on the stroke of midnight, a period's
+            first instant).
     """
 
     day: int
@@ -2035,6 +2037,7 @@ class RatingPlan:
     rectified: bool
     default: bool
     later: int
+    hour: int = 10
 
 
 @attrs.define(frozen=True)
@@ -2048,6 +2051,7 @@ class ComplaintPlan:
         staff: the staff member, if named.
         matter: the matter, if named.
         upheld: None (not concluded) or the outcome.
+        hour: the hour of the day it was received (0: midnight).
     """
 
     day: int
@@ -2056,6 +2060,7 @@ class ComplaintPlan:
     staff: str | None
     matter: str | None
     upheld: bool | None
+    hour: int = 10
 
 
 @attrs.define(frozen=True)
@@ -2098,6 +2103,7 @@ def rating_plans(cases: int) -> st.SearchStrategy[RatingPlan]:
         rectified=st.booleans(),
         default=st.booleans(),
         later=st.integers(0, 20),
+        hour=st.sampled_from((0, 10, 23)),
     )
 
 
@@ -2112,6 +2118,7 @@ def complaint_plans() -> st.SearchStrategy[ComplaintPlan]:
         staff=st.none() | st.sampled_from(_STAFF),
         matter=st.none() | st.sampled_from(_MATTERS),
         upheld=st.none() | st.booleans(),
+        hour=st.sampled_from((0, 10, 23)),
     )
 
 
@@ -2309,13 +2316,13 @@ def play_hall_plan(hall: Hall, plan: HallPlan, applicant: Any) -> list[str]:
             hall.deliver(case_id, c.method, actor="clerk", at=later(now))
         except HallflowError:
             continue
-    start = dt.datetime(2026, 10, 1, 10, tzinfo=tz)
+    start = dt.datetime(2026, 10, 1, tzinfo=tz)
     for n, r in enumerate(plan.ratings):
         level = 3 if r.default else r.level
         append_rating(
             hall.store,
             f"{n:032x}",
-            at=start + dt.timedelta(days=r.day, minutes=n),
+            at=start + dt.timedelta(days=r.day, hours=r.hour),
             level=level,
             window=r.window,
             case_id=ids[r.case] if r.case is not None and r.case < len(ids) else None,
@@ -2331,7 +2338,7 @@ def play_hall_plan(hall: Hall, plan: HallPlan, applicant: Any) -> list[str]:
         append_complaint(
             hall.store,
             f"{n:032x}",
-            at=start + dt.timedelta(days=p.day, hours=n),
+            at=start + dt.timedelta(days=p.day, hours=p.hour),
             category=p.category,
             window=p.window,
             staff=p.staff,

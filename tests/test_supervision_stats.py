@@ -30,6 +30,7 @@ from tests.strategies import (
     append_rating,
     hall_plans,
     play_hall_plan,
+    slow_selected,
 )
 
 PERIODS = st.sampled_from(
@@ -64,21 +65,32 @@ def agree(hall: object, period: Period, grouping: Grouping) -> None:
             )
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(plan=hall_plans(), period=PERIODS, grouping=st.sampled_from(list(Grouping)))
+SCALES = [1, pytest.param(10, marks=pytest.mark.slow, id="slow")]
+
+
+@pytest.mark.parametrize("scale", SCALES)
 def test_streaming_statistics_equal_a_naive_recount(
-    plan: HallPlan, period: Period, grouping: Grouping
+    scale: int, request: pytest.FixtureRequest
 ) -> None:
-    hall = build_hall()
-    play_hall_plan(hall, plan, APPLICANT)
-    totals = compute(hall, period).total.figures
-    event(f"closed {min(totals.closed, 3)}, open overdue {min(totals.open_overdue, 1)}")
-    event(f"late {min(totals.late, 1)}, bad ratings {min(totals.bad_ratings, 1)}")
-    agree(hall, period, grouping)
+    """60 random halls (600 in the slow run), each period and grouping drawn at random."""
+    if scale > 1 and not slow_selected(request.config):
+        pytest.skip("slow: run with -m slow")
+
+    @settings(
+        max_examples=60 * scale,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(plan=hall_plans(), period=PERIODS, grouping=st.sampled_from(list(Grouping)))
+    def check(plan: HallPlan, period: Period, grouping: Grouping) -> None:
+        hall = build_hall()
+        play_hall_plan(hall, plan, APPLICANT)
+        totals = compute(hall, period).total.figures
+        event(f"closed {min(totals.closed, 3)}, open overdue {min(totals.open_overdue, 1)}")
+        event(f"late {min(totals.late, 1)}, bad ratings {min(totals.bad_ratings, 1)}")
+        agree(hall, period, grouping)
+
+    check()
 
 
 def test_a_hand_built_hall_has_the_figures_counted_by_hand() -> None:

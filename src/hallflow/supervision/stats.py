@@ -305,6 +305,9 @@ def case_facts(
     refused = _first(seen, {"not_accepted"})
     withdrawn = _first(seen, {"withdrawn"})
     delivered = _first(seen, {"delivered"})
+    if seen[-1].at < start and _first(seen, ENDED_KINDS) is not None:
+        # ended before the period: it counts in no figure, only its group is listed
+        return _dormant(submitted, keys, channel, matter.kind == IMMEDIATE)
     case = fold(seen)
     in_person_days = set()
     if channel == "window":
@@ -376,6 +379,42 @@ def case_facts(
         extensions=sum(e.kind == "extended" for e in in_period),
         deemed=sum(e.kind == "opinion_deemed" for e in in_period),
         escalations=tuple(escalations),
+    )
+
+
+def _dormant(
+    submitted: StoredEvent, keys: Mapping[Grouping, str], channel: str, immediate: bool
+) -> CaseFacts:
+    """The facts of a case that ended before the period.
+
+    Every instant lies before the period and nothing is open at its end, so the clocks and
+    the fee quote are neither needed nor computed; only the case's groups are listed.
+    """
+    return CaseFacts(
+        case_id=submitted.case_id,
+        keys=keys,
+        received_at=submitted.at,
+        channel=channel,
+        accepted_at=None,
+        not_accepted_at=None,
+        withdrawn_at=None,
+        closed_at=None,
+        approved=False,
+        immediate=immediate,
+        on_site=False,
+        online_handled=False,
+        outcome=None,
+        used=None,
+        promised=None,
+        corrections=0,
+        corrections_in_period=0,
+        visits=0,
+        open_at_end=False,
+        overdue_by=None,
+        fee=Decimal(0),
+        extensions=0,
+        deemed=0,
+        escalations=(),
     )
 
 
