@@ -218,6 +218,9 @@ def test_bad_arguments_are_refused() -> None:
         Period(dt.date(2026, 10, 2), dt.date(2026, 10, 1))
     with pytest.raises(StatisticsError, match=r"Period\.first"):
         Period("2026-10-01", dt.date(2026, 10, 1))  # type: ignore[arg-type]
+    with pytest.raises(StatisticsError, match="compiled range") as info:
+        compute(hall, Period.month("2099-01"), "hall")
+    assert info.value.field == "period" and info.value.value == "2099-01-01..2099-01-31"
     assert issubclass(StatisticsError, HallflowError)
 
 

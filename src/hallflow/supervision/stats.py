@@ -856,7 +856,8 @@ def compute(hall: Hall, period: Period, grouping: Grouping | str = Grouping.HALL
     and counted into its group and the total; nothing else is kept.
 
     Raises:
-        StatisticsError: ``period`` is not a :class:`Period` or ``grouping`` not a grouping.
+        StatisticsError: ``period`` is not a :class:`Period` within the hall calendar's
+            compiled range, or ``grouping`` not a grouping.
     """
     if not isinstance(hall, Hall):
         raise StatisticsError("hall", "must be a Hall", hall)
@@ -868,6 +869,14 @@ def compute(hall: Hall, period: Period, grouping: Grouping | str = Grouping.HALL
                 "grouping", f"must be one of {', '.join(g.value for g in Grouping)}", grouping
             )
         grouping = Grouping(grouping)
+    cal = hall.calendar
+    if period.first <= cal.first or period.last >= cal.last:
+        raise StatisticsError(
+            "period",
+            f"must lie within the hall calendar's compiled range {cal.first}..{cal.last} "
+            f"(a day each side to spare)",
+            str(period),
+        )
     start, end = period.bounds(hall)
     groups: dict[str, Figures] = {}
     total = Figures()
