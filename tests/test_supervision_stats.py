@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 from hallflow.errors import HallflowError
 from hallflow.supervision.stats import (
     COLUMNS,
+    Figures,
     Grouping,
     Period,
     StatisticsError,
     compute,
     decimal_places,
+    display,
     p90,
     percent,
 )
@@ -140,8 +142,10 @@ def test_a_hand_built_hall_has_the_figures_counted_by_hand() -> None:
 
 def test_the_sichuan_check_is_99_44_not_99_47() -> None:
     """DOMAIN.md §7: a Sichuan county closed 10846 of 10907 (the seed prints 99.47%)."""
-    rate = Fraction(10846, 10907)
+    rate = Figures(received=10907, closed=10846).closure_rate
+    assert rate == Fraction(10846, 10907)
     assert percent(rate) == "99.44%"
+    assert display(rate, "percent") == "99.44%"
     # the same figure by hand: 10846 * 10000 // 10907 = 994407..., so 99.44 after half-up
     assert 10846 * 10000 // 10907 == 9944
     assert (10846 * 100000 // 10907) % 10 < 5
@@ -232,3 +236,13 @@ def test_an_empty_hall_reports_zeros_and_no_rates() -> None:
     assert shown["closure_rate"] == "n/a"
     october = [dt.date(2026, 10, d) for d in range(1, 32)]
     assert report.working_days == sum(build_hall().calendar.is_working_day(d) for d in october)
+
+
+def test_the_tongshan_immediate_share_is_of_the_closed() -> None:
+    """DOMAIN.md §7: Tongshan closed 314669 of 318022 cases, 155400 of them immediate; the
+    seed's 49.4% is immediate / closed (155400 / 318022 would be 48.9%)."""
+    figures = Figures(received=318022, closed=314669, immediate_closed=155400)
+    share = figures.immediate_share
+    assert share == Fraction(155400, 314669)
+    assert str(decimal_places(share * 100, 1)) == "49.4"
+    assert str(decimal_places(Fraction(155400, 318022) * 100, 1)) == "48.9"

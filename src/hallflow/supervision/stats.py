@@ -485,6 +485,7 @@ class Figures:
     complaints: int = 0
     weekly_received: Counter[dt.date] = attrs.field(factory=Counter)
     weekly_closed: Counter[dt.date] = attrs.field(factory=Counter)
+    working_days: int = 0
 
     def add_case(self, facts: CaseFacts, start: dt.datetime, end: dt.datetime) -> None:
         """Count one case's facts into the figures."""
@@ -536,6 +537,11 @@ class Figures:
     def closure_rate(self) -> Fraction | None:
         """Closed over received in the period (办结率)."""
         return _ratio(self.closed, self.received)
+
+    @property
+    def per_working_day(self) -> Fraction | None:
+        """Cases received per working day of the period (均日办件量)."""
+        return _ratio(self.received, self.working_days)
 
     @property
     def immediate_share(self) -> Fraction | None:
@@ -639,6 +645,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("accepted", "accepted", "受理", "count"),
     Column("closed", "closed", "办结", "count"),
     Column("closure_rate", "closure rate", "办结率", "percent"),
+    Column("per_working_day", "received per working day", "均日办件量", "number"),
     Column("immediate_share", "immediate share", "即办件率", "percent"),
     Column("on_site_rate", "on-site closure rate", "现场办结率", "percent"),
     Column("early", "early", "提前", "count"),
@@ -904,8 +911,10 @@ def compute(hall: Hall, period: Period, grouping: Grouping | str = Grouping.HALL
                     figures.complaints += first.at >= start
     if grouping is Grouping.HALL:
         groups = {"hall": total}
-    rows = tuple(Row(key, groups[key]) for key in sorted(groups))
     working = hall.calendar.working_days_between(period.first - dt.timedelta(days=1), period.last)
+    for figures in (total, *groups.values()):
+        figures.working_days = working
+    rows = tuple(Row(key, groups[key]) for key in sorted(groups))
     return Report(period, grouping, rows, Row("hall", total), working)
 
 

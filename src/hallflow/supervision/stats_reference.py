@@ -11,7 +11,6 @@ hall's fee quotes), which have their own tests. Only for tests: use
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -105,6 +104,9 @@ def recount(
 
     def local_day(at: dt.datetime) -> dt.date:
         return at.astimezone(tz).date()
+
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    working = [day for day in days if hall.calendar.is_working_day(day)]
 
     groups = {case_group(evs) for evs in cases.values()}
     groups |= {side_group(evs[0].payload) for evs in ratings.values()}
@@ -210,12 +212,14 @@ def recount(
         early = outcomes.count(Outcome.EARLY)
         on_time = outcomes.count(Outcome.ON_TIME)
         used_sorted = sorted(used)
-        p90 = used_sorted[math.ceil(len(used_sorted) * 9 / 10) - 1] if used_sorted else None
+        rank = -(-9 * len(used_sorted) // 10)  # ceil(0.9 n), in integers
+        p90 = used_sorted[rank - 1] if used_sorted else None
         result[group] = {
             "received": len(received),
             "accepted": len(accepted),
             "closed": len(closed),
             "closure_rate": _frac(len(closed), len(received)),
+            "per_working_day": _frac(len(received), len(working)),
             "immediate_share": _frac(immediate, len(closed)),
             "on_site_rate": _frac(on_site, len(closed)),
             "early": early,
