@@ -105,8 +105,8 @@ def recount(
     def local_day(at: dt.datetime) -> dt.date:
         return at.astimezone(tz).date()
 
-    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    working = [day for day in days if hall.calendar.is_working_day(day)]
+    period_days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    working = [day for day in period_days if hall.calendar.is_working_day(day)]
 
     groups = {case_group(evs) for evs in cases.values()}
     groups |= {side_group(evs[0].payload) for evs in ratings.values()}
