@@ -652,6 +652,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("on_time", "on time", "按时", "count"),
     Column("late", "late", "超期", "count"),
     Column("on_time_rate", "on-time rate", "按时办结率", "percent"),
+    Column("early_rate", "early rate", "提前办结率", "percent"),
     Column("average_used", "avg working days used", "平均用时(工作日)", "days"),
     Column("p90_used", "p90 working days used", "90%用时(工作日)", "days"),
     Column("average_promised", "avg promised working days", "平均承诺时限", "days"),

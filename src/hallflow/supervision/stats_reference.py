@@ -226,6 +226,7 @@ def recount(
             "on_time": on_time,
             "late": outcomes.count(Outcome.LATE),
             "on_time_rate": _frac(early + on_time, len(closed)),
+            "early_rate": _frac(early, len(closed)),
             "average_used": _frac(sum(used, Fraction(0)), len(used)),
             "p90_used": p90,
             "average_promised": _frac(sum(promised), len(promised)),
