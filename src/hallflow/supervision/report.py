@@ -26,6 +26,7 @@ from hallflow.supervision.stats import (
     check_report,
     decimal_places,
 )
+from hallflow.supervision.words import working_days
 
 __all__ = [
     "FORMATS",
@@ -147,6 +148,15 @@ def render_table(report: Report, *, width: int = 160) -> str:
         table.add_row(f"{column.en} ({column.zh})", *(s[column.name] for s in shown))
     console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
     console.print(table)
+    ageing = report.total.figures.overdue_ageing
+    if ageing:
+        overdue = Table(title="Overdue open cases at the end (期末逾期在办)")
+        overdue.add_column("overdue by")
+        overdue.add_column("逾期")
+        overdue.add_column("cases (件)", justify="right")
+        for days, n in sorted(ageing.items()):
+            overdue.add_row(working_days(-days, "en"), working_days(-days, "zh"), str(n))
+        console.print(overdue)
     return console.export_text()
 
 
