@@ -112,8 +112,8 @@ def test_json_csv_and_table_show_the_same_figures(db: Path) -> None:
     ageing = data["overdue_ageing"]
     assert sum(ageing.values()) == report.total.figures.open_overdue > 0
     for days, n in ageing.items():
-        line = next(x for x in table.splitlines() if f"逾期 {days} 个工作日 " in x)
-        assert line.split("│")[-2].strip() == str(n)
+        found = next(x for x in table.splitlines() if f"逾期 {days} 个工作日 " in x)
+        assert found.split("│")[-2].strip() == str(n)
     assert data["rating_levels"] == {"1": 1, "2": 0, "3": 0, "4": 0, "5": 1}
     assert rows["c2"]["figures"]["rectification_rate"] == "100.00%"
     received = report.total.figures.received
