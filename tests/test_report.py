@@ -336,3 +336,18 @@ def test_plots_and_files_refuse_bad_arguments(db: Path, tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(StatisticsError, match="plots"):
         plots.draw(report, by_window, blocker / "sub")
+
+
+def test_without_the_report_extra_parquet_and_plots_are_refused(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    report, by_window = reports(db, Grouping.HALL)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(StatisticsError, match=r"hallflow\[report\]"):
+        write_parquet(report, tmp_path / "x.parquet")
+    with pytest.raises(StatisticsError, match=r"hallflow\[report\]"):
+        plots.render(report, by_window, "weekly")
+    assert not (tmp_path / "x.parquet").exists()
