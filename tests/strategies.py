@@ -1989,3 +1989,399 @@ def scoring_facts(
 
 
 __all__ += ["scoring_facts"]
+# ---- supervision statistics: random halls (test_supervision_stats, test_report*)
+
+from hallflow.errors import HallflowError  # noqa: E402
+
+SUPERVISION_PATHS: tuple[str, ...] = (
+    "submitted",
+    "not_accepted",
+    "withdrawn",
+    "correction",
+    "reviewing",
+    "closed",
+    "closed_after_correction",
+    "denied",
+)
+"""How far a generated case goes (the last three are delivered)."""
+
+
+@attrs.define(frozen=True)
+class CasePlan:
+    """One generated case of the test hall: when it arrives and how far it goes.
+
+    Attributes:
+        day: calendar days after 2026-10-08 of its arrival (moved to a working day).
+        minute: minutes after 9:00 it arrives.
+        channel: ``window`` or ``online``.
+        window: ``c1`` or ``pl``.
+        path: one of :data:`SUPERVISION_PATHS`.
+        gaps: working days between its successive steps.
+        method: how the decision is delivered.
+    """
+
+    day: int
+    minute: int
+    channel: str
+    window: str
+    path: str
+    gaps: tuple[int, ...]
+    method: str
+
+
+@attrs.define(frozen=True)
+class RatingPlan:
+    """A generated evaluation stream (CONTRACT: ``hallflow:rating:<32 hex>``).
+
+    Attributes:
+        day: calendar days after 2026-10-01 of the rating.
+        level: 1..5.
+        case: the index of the case rated, or None for a service encounter.
+        window: the window rated.
+        staff: the staff member rated, if named.
+        matter: the matter, if named.
+        department: the department, if named.
+        verified: None (not verified), True (valid) or False (withdrawn when bad).
+        rectified: a rectification follows (for a bad rating).
+        default: a default rating (基本满意, by supervision).
+        later: calendar days from the rating to its follow-up events.
+        hour: the hour of the day it was given (0: on the stroke of midnight, a period's
+            first instant).
+    """
+
+    day: int
+    level: int
+    case: int | None
+    window: str
+    staff: str | None
+    matter: str | None
+    department: str | None
+    verified: bool | None
+    rectified: bool
+    default: bool
+    later: int
+    hour: int = 10
+
+
+@attrs.define(frozen=True)
+class ComplaintPlan:
+    """A generated complaint stream (``hallflow:complaint:<32 hex>``).
+
+    Attributes:
+        day: calendar days after 2026-10-01 it was received.
+        category: its category.
+        window: the window complained of, if named.
+        staff: the staff member, if named.
+        matter: the matter, if named.
+        upheld: None (not concluded) or the outcome.
+        hour: the hour of the day it was received (0: midnight).
+    """
+
+    day: int
+    category: str
+    window: str | None
+    staff: str | None
+    matter: str | None
+    upheld: bool | None
+    hour: int = 10
+
+
+@attrs.define(frozen=True)
+class HallPlan:
+    """A generated hall history: cases, ratings and complaints."""
+
+    cases: tuple[CasePlan, ...]
+    ratings: tuple[RatingPlan, ...]
+    complaints: tuple[ComplaintPlan, ...]
+
+
+def case_plans() -> st.SearchStrategy[CasePlan]:
+    return st.builds(
+        CasePlan,
+        day=st.integers(0, 50),
+        minute=st.integers(0, 150),
+        channel=st.sampled_from(("window", "window", "online")),
+        window=st.sampled_from(("c1", "pl")),
+        path=st.sampled_from(SUPERVISION_PATHS),
+        gaps=st.tuples(*[st.integers(0, 6)] * 10),
+        method=st.sampled_from(("in_person", "post", "unified")),
+    )
+
+
+_STAFF = ("clerk", "rev1", "chief")
+_MATTERS = ("plan-01", "plan-joint")
+
+
+def rating_plans(cases: int) -> st.SearchStrategy[RatingPlan]:
+    return st.builds(
+        RatingPlan,
+        day=st.integers(0, 70),
+        level=st.integers(1, 5),
+        case=st.none() | st.integers(0, max(cases - 1, 0)) if cases else st.none(),
+        window=st.sampled_from(("c1", "pl", "hf")),
+        staff=st.none() | st.sampled_from(_STAFF),
+        matter=st.none() | st.sampled_from(_MATTERS),
+        department=st.none() | st.sampled_from(("Planning Bureau", "Housing Fund Centre")),
+        verified=st.none() | st.booleans(),
+        rectified=st.booleans(),
+        default=st.booleans(),
+        later=st.integers(0, 20),
+        hour=st.sampled_from((0, 10, 23)),
+    )
+
+
+def complaint_plans() -> st.SearchStrategy[ComplaintPlan]:
+    return st.builds(
+        ComplaintPlan,
+        day=st.integers(0, 70),
+        category=st.sampled_from(
+            ("wrongful_rejection", "overdue", "fees", "attitude", "improper_demands", "other")
+        ),
+        window=st.none() | st.sampled_from(("c1", "pl")),
+        staff=st.none() | st.sampled_from(_STAFF),
+        matter=st.none() | st.sampled_from(_MATTERS),
+        upheld=st.none() | st.booleans(),
+        hour=st.sampled_from((0, 10, 23)),
+    )
+
+
+@st.composite
+def hall_plans(draw: st.DrawFn, max_cases: int = 8) -> HallPlan:
+    cases = draw(st.lists(case_plans(), max_size=max_cases))
+    ratings = draw(st.lists(rating_plans(len(cases)), max_size=6))
+    complaints = draw(st.lists(complaint_plans(), max_size=4))
+    return HallPlan(tuple(cases), tuple(ratings), tuple(complaints))
+
+
+def _side_row(stream: str, state: str, version: int, window: str | None) -> CaseRow:
+    return CaseRow(stream, "", "", window or "", state, None, version)
+
+
+def append_rating(
+    store: EventStore,
+    rating_id: str,
+    *,
+    at: dt.datetime,
+    level: int,
+    window: str,
+    case_id: str | None = None,
+    staff: str | None = None,
+    matter: str | None = None,
+    department: str | None = None,
+    channel: str = "keypad",
+    default: bool = False,
+    verified: bool | None = None,
+    rectified: bool = False,
+    later: dt.timedelta = dt.timedelta(days=1),
+) -> str:
+    """Append a rating stream exactly as CONTRACT.md describes it; returns its stream id."""
+    stream = f"hallflow:rating:{rating_id}"
+    actor = "hallflow:supervision" if default else "anonymous"
+    events = [
+        NewEvent(
+            "rated",
+            actor,
+            at,
+            {
+                "level": level,
+                "channel": "default" if default else channel,
+                "case_id": case_id,
+                "window": window,
+                "department": department,
+                "staff": staff,
+                "matter": matter,
+                "real_name": False,
+                "comment": "",
+                "default": default,
+            },
+        )
+    ]
+    if verified is not None:
+        events.append(
+            NewEvent(
+                "rating_verified", "chief", at + later, {"valid": verified, "finding": "checked"}
+            )
+        )
+    if rectified:
+        events.append(
+            NewEvent(
+                "rating_rectified",
+                "clerk",
+                at + later + dt.timedelta(hours=1),
+                {"measures": "the window's guidance was rewritten"},
+            )
+        )
+    store.append(stream, 0, events, _side_row(stream, events[-1].kind, len(events), window))
+    return stream
+
+
+def append_complaint(
+    store: EventStore,
+    complaint_id: str,
+    *,
+    at: dt.datetime,
+    category: str,
+    case_id: str | None = None,
+    window: str | None = None,
+    staff: str | None = None,
+    matter: str | None = None,
+    department: str | None = None,
+    upheld: bool | None = None,
+) -> str:
+    """Append a complaint stream exactly as CONTRACT.md describes it; returns its id."""
+    stream = f"hallflow:complaint:{complaint_id}"
+    events = [
+        NewEvent(
+            "complaint_received",
+            "anonymous",
+            at,
+            {
+                "category": category,
+                "case_id": case_id,
+                "window": window,
+                "staff": staff,
+                "matter": matter,
+                "department": department,
+                "handling": "centre",
+                "text": "a complaint",
+            },
+        )
+    ]
+    if upheld is not None:
+        events.append(
+            NewEvent(
+                "complaint_concluded",
+                "chief",
+                at + dt.timedelta(days=2),
+                {"upheld": upheld, "finding": "looked into"},
+            )
+        )
+    store.append(stream, 0, events, _side_row(stream, events[-1].kind, len(events), window))
+    return stream
+
+
+def play_hall_plan(hall: Hall, plan: HallPlan, applicant: Any) -> list[str]:
+    """Run the plan through the test hall's commands (tests/hall_fixtures.py); returns the
+    case ids. A command the hall refuses (the chief on leave, say) ends that case's path,
+    as it would at a real window; ratings and complaints are appended per the contract."""
+    cal = hall.calendar
+    tz = cal.hours.tzinfo
+    base = dt.date(2026, 10, 8)
+    ids: list[str] = []
+    for n, c in enumerate(plan.cases):
+        day = base + dt.timedelta(days=c.day)
+        if not cal.is_working_day(day):
+            day = cal.next_working_day(day)
+        now = dt.datetime.combine(day, dt.time(9), tzinfo=tz) + dt.timedelta(minutes=c.minute)
+        gaps = iter(c.gaps)
+
+        def later(now: dt.datetime, gaps: Any = gaps) -> dt.datetime:
+            gap = next(gaps)
+            if gap == 0:
+                return now + dt.timedelta(minutes=7)
+            nxt = cal.add_working_days(now.astimezone(tz).date(), gap)
+            return dt.datetime.combine(nxt, dt.time(9, 30), tzinfo=tz)
+
+        online = c.channel == "online"
+        actor = "applicant" if online else "clerk"
+        window = "c1" if online else c.window
+        materials = ["form"] if "correction" in c.path else ["form", "site"]
+        case_id = f"case-{n:04d}"
+        try:
+            hall.submit(
+                "plan-01",
+                applicant,
+                window,
+                materials=materials,
+                actor=actor,
+                at=now,
+                channel=c.channel,
+                case_id=case_id,
+            )
+        except HallflowError:
+            continue
+        ids.append(case_id)
+        try:
+            if c.path == "submitted":
+                continue
+            if c.path == "not_accepted":
+                hall.not_accept(case_id, "outside remit", actor="clerk", at=later(now))
+                continue
+            if "correction" in c.path:
+                now = later(now)
+                hall.request_correction(case_id, {"site": "missing"}, actor="clerk", at=now)
+                if c.path == "correction":
+                    continue
+                now = later(now)
+                hall.supply(case_id, ["site"], actor="applicant", at=now)
+            now = later(now)
+            hall.accept(case_id, actor="clerk", at=now)
+            if c.path == "withdrawn":
+                hall.withdraw(case_id, actor="applicant", at=later(now), reason="changed plans")
+                continue
+            if c.path == "reviewing":
+                continue
+            now = later(now)
+            hall.sign(case_id, "review", actor="rev1", at=now)
+            now = later(now)
+            hall.assign(case_id, "council", ["rev1", "rev2"], actor="chief", at=now)
+            hall.sign(case_id, "council", actor="rev1", at=now + dt.timedelta(minutes=1))
+            hall.sign(case_id, "council", actor="rev2", at=now + dt.timedelta(minutes=2))
+            now = later(now + dt.timedelta(minutes=2))
+            hall.sign(case_id, "approve", actor="chief", at=now)
+            approve = c.path != "denied"
+            reasons = "meets the plan" if approve else "the plan is refused"
+            hall.decide(
+                case_id, approve, actor="chief", at=now + dt.timedelta(minutes=1), reasons=reasons
+            )
+            now = later(now + dt.timedelta(minutes=1))
+            hall.seal(case_id, "S-PLAN-1", actor="chief", at=now)
+            hall.deliver(case_id, c.method, actor="clerk", at=later(now))
+        except HallflowError:
+            continue
+    start = dt.datetime(2026, 10, 1, tzinfo=tz)
+    for n, r in enumerate(plan.ratings):
+        level = 3 if r.default else r.level
+        append_rating(
+            hall.store,
+            f"{n:032x}",
+            at=start + dt.timedelta(days=r.day, hours=r.hour),
+            level=level,
+            window=r.window,
+            case_id=ids[r.case] if r.case is not None and r.case < len(ids) else None,
+            staff=r.staff,
+            matter=r.matter,
+            department=r.department,
+            default=r.default,
+            verified=r.verified,
+            rectified=r.rectified and level <= 2,
+            later=dt.timedelta(days=r.later),
+        )
+    for n, p in enumerate(plan.complaints):
+        append_complaint(
+            hall.store,
+            f"{n:032x}",
+            at=start + dt.timedelta(days=p.day, hours=p.hour),
+            category=p.category,
+            window=p.window,
+            staff=p.staff,
+            matter=p.matter,
+            upheld=p.upheld,
+        )
+    return ids
+
+
+__all__ += [
+    "SUPERVISION_PATHS",
+    "CasePlan",
+    "ComplaintPlan",
+    "HallPlan",
+    "RatingPlan",
+    "append_complaint",
+    "append_rating",
+    "case_plans",
+    "complaint_plans",
+    "hall_plans",
+    "play_hall_plan",
+    "rating_plans",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,22 @@ def test_the_month_leaves_a_history_that_proves_itself(small: DemoResult) -> Non
     assert audit.cases == small.summary.received
     assert audit.seals >= small.summary.closed > 0
     assert "history audit: clean" in small.render()
+
+
+def test_the_summary_comes_from_supervision_and_equals_a_naive_recount(small: DemoResult) -> None:
+    """The demo's figures are hallflow.supervision's, and a slow recount gives the same."""
+    from hallflow.demo import build_hall
+    from hallflow.supervision.stats import COLUMNS, percent
+    from hallflow.supervision.stats_reference import recount
+
+    s = small.summary
+    assert s.report is not None
+    with SQLiteStore(small.db) as store:
+        hall, _ = build_hall(store)
+        expected = recount(hall, s.first_day, s.last_day, "hall")["*total*"]
+    for column in COLUMNS:
+        assert s.report.total.value(column.name) == expected[column.name], column.name
+    assert s.received == expected["received"] and s.closed == expected["closed"]
+    on_site = expected["on_site_rate"]
+    assert on_site is None or isinstance(on_site, Fraction)
+    assert f"on-site closure rate {percent(on_site)}" in small.render()

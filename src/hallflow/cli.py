@@ -595,6 +595,96 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 # ---- the parser
 
 
+# ---- hallflow report (supervision statistics)
+
+_REPORT_FORMATS = ("table", "csv", "json", "parquet")
+_REPORT_GROUPS = ("hall", "window", "department", "matter", "staff")
+
+
+def _report_period(text: str) -> object:
+    from hallflow.supervision.stats import Period, StatisticsError
+
+    try:
+        return Period.parse(text)
+    except StatisticsError as exc:
+        raise argparse.ArgumentTypeError(f"{_quoted(text)}: {exc.rule}") from None
+
+
+def _writable(option: str, path: Path) -> None:
+    folder = _stat(option, path.parent)
+    if folder is None or not stat.S_ISDIR(folder.st_mode):
+        raise CommandLineError(option, f"its folder {str(path.parent)!r} does not exist", str(path))
+    found = _stat(option, path)
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise CommandLineError(option, "is a folder, not a file", str(path))
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from hallflow.demo import build_hall
+    from hallflow.store import SQLiteStore
+    from hallflow.supervision.stats import Grouping, StatisticsError, compute
+
+    found = _stat("DB", args.db)
+    if found is None or not stat.S_ISREG(found.st_mode) or not found.st_size:
+        raise CommandLineError("DB", "must be an existing hallflow SQLite file", str(args.db))
+    _db_file("DB", args.db)
+    _schema_version(args.db)
+    if args.format == "parquet" and args.output is None:
+        raise CommandLineError("--format", "parquet is binary: give --output PATH", "parquet")
+    for option, path in (("--output", args.output), ("--html", args.html)):
+        if path is not None:
+            _writable(option, path)
+    if args.plots is not None:
+        found = _stat("--plots", args.plots)
+        if found is not None and not stat.S_ISDIR(found.st_mode):
+            raise CommandLineError("--plots", "is a file, not a folder", str(args.plots))
+    with SQLiteStore(args.db) as store:
+        hall, _ = build_hall(store, locality=args.locality)
+        report = compute(hall, args.period, Grouping(args.by))
+        by_window = report if args.by == "window" else None
+        if args.plots is not None or args.html is not None:
+            by_window = by_window or compute(hall, args.period, Grouping.WINDOW)
+    from hallflow.supervision import report as out
+
+    text: str | None = None
+    if args.format == "table":
+        text = out.render_table(report)
+    elif args.format == "csv":
+        text = out.to_csv(report)
+    elif args.format == "json":
+        text = out.to_json(report)
+    if args.format == "parquet":
+        out.write_parquet(report, args.output)
+    elif args.output is not None and text is not None:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise StatisticsError(
+                "--output", f"cannot be written ({exc.strerror})", str(args.output)
+            ) from None
+    elif text is not None:
+        sys.stdout.write(_printable(text))
+    if args.plots is not None or args.html is not None:
+        from hallflow.supervision import plots
+
+        font = plots.cjk_font()
+        assert by_window is not None
+        if args.plots is not None:
+            for path in plots.draw(report, by_window, args.plots, font=font):
+                print(f"plot: {_printable(str(path))}", file=sys.stderr)
+        if args.html is not None:
+            from hallflow.supervision.html import render_html
+
+            try:
+                args.html.write_text(render_html(report, by_window, font), encoding="utf-8")
+            except OSError as exc:
+                raise StatisticsError(
+                    "--html", f"cannot be written ({exc.strerror})", str(args.html)
+                ) from None
+            print(f"html: {_printable(str(args.html))}", file=sys.stderr)
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with the error line kept to one line whatever the arguments hold."""
 
@@ -804,6 +894,42 @@ def _parser() -> argparse.ArgumentParser:
         "(default: now)",
     )
     imp.set_defaults(run=_cmd_import_notice)
+
+    report = groups.add_parser(
+        "report",
+        help="supervision statistics of a period, by window, department, matter or staff",
+        description=(
+            "Count a period's supervision statistics from the events of a hallflow SQLite "
+            "store (a hall assembled as the demo's, with --locality's rules) and print them "
+            "as a table, or write CSV, JSON or Parquet; optionally draw the plots (PNG and "
+            "SVG) and a single-file HTML report. See docs/reports.md for every formula."
+        ),
+    )
+    report.add_argument("db", type=_path, metavar="DB", help="the hallflow SQLite file")
+    report.add_argument(
+        "--period",
+        type=_report_period,
+        required=True,
+        metavar="PERIOD",
+        help="YYYY-MM (a month), YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD",
+    )
+    report.add_argument(
+        "--by", choices=_REPORT_GROUPS, default="hall", help="the rows (default: hall)"
+    )
+    report.add_argument("--format", choices=_REPORT_FORMATS, default="table", help="default: table")
+    report.add_argument(
+        "--output", type=_path, metavar="PATH", help="write there instead of standard output"
+    )
+    report.add_argument(
+        "--plots", type=_path, metavar="DIR", help="draw the plots into DIR (PNG and SVG)"
+    )
+    report.add_argument("--html", type=_path, metavar="PATH", help="write the HTML report")
+    report.add_argument(
+        "--locality",
+        metavar="NAME",
+        help="the installed locality plugin the hall was run with (as for demo)",
+    )
+    report.set_defaults(run=_cmd_report)
     for choice in (groups, commands):  # a missing command is named by its choices
         choice.metavar = "{" + ",".join(choice.choices) + "}"
     return parser

@@ -15,9 +15,10 @@ withdrawn, or not accepted. A few paths are always there:
 * the chief representative away for two working days, the B post acting for them.
 
 Supervision (:meth:`~hallflow.cases.hall.Hall.sweep`) runs at every working day's close.
-The report (:func:`summarise`) is computed from the stored events alone (DOMAIN.md §7):
-nothing in it is typed in. Every command goes through the :class:`~hallflow.cases.hall.Hall`;
-a command the hall refuses (a locality's rule, say) is counted and shown, never forced.
+The report (:func:`hallflow.supervision.stats.summarise`) is computed from the stored events
+alone (DOMAIN.md §7): nothing in it is typed in. Every command goes through the
+:class:`~hallflow.cases.hall.Hall`; a command the hall refuses (a locality's rule, say) is
+counted and shown, never forced.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ import random
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import TextIO
 
@@ -42,7 +41,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hallflow.cases.audit import AuditReport
-from hallflow.cases.case import Case, fold
 from hallflow.cases.hall import APPLICANT, Hall, HallSettings
 from hallflow.errors import HallflowError
 from hallflow.model.catalogue import (
@@ -76,10 +74,11 @@ from hallflow.model.org import (
 )
 from hallflow.plugins.hookspecs import PROJECT, hookimpl
 from hallflow.plugins.manager import assemble_hall, plugin_manager
-from hallflow.plugins.policy import FeeRule, yuan
+from hallflow.plugins.policy import FeeRule
 from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store.sqlite import SQLiteStore
-from hallflow.timeline.clock import Outcome, WarningLevel, closing_time
+from hallflow.supervision.stats import Summary, summarise
+from hallflow.timeline.clock import closing_time
 from hallflow.timeline.limits import Limit
 
 __all__ = [
@@ -846,197 +845,6 @@ def _credit_code(n: int) -> str:
     """A well-formed unified social credit code (GB 32100) for demo firm ``n``."""
     body = f"91220821MA{n % 10**6:06d}X"
     return body + check_digit_uscc(body)
-
-
-# ---------------------------------------------------------------------- the report
-
-
-def _percent(part: int, whole: int) -> str:
-    if whole == 0:
-        return "n/a"
-    value = Decimal(part * 100) / Decimal(whole)
-    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
-
-
-@attrs.define(frozen=True, slots=True)
-class Summary:
-    """The supervision summary of the period, every figure counted from stored events.
-
-    Attributes:
-        first_day: the first day of the period.
-        last_day: the last day of the period.
-        working_days: working days in the period.
-        received: applications received (收件).
-        accepted: applications accepted (受理), after any correction.
-        corrections: correction notices issued (补正).
-        not_accepted: applications not accepted (不予受理).
-        withdrawn: applications withdrawn (撤回).
-        closed: cases closed (办结): decision sealed and delivered.
-        approved: closed cases approved.
-        denied: closed cases denied.
-        immediate_closed: closed cases of immediate matters (即办件).
-        early: closed cases sealed before the promised limit's due day (提前).
-        on_time: closed cases sealed on the due day (按时).
-        late: closed cases sealed after the due instant (超期).
-        open: cases still under review at the end.
-        open_overdue: of those, past their promised limit.
-        extensions: extensions recorded (延期).
-        deemed_opinions: co-department opinions deemed from silence (缺席默认).
-        escalations: supervision escalations by clock and code, sorted.
-        fees: fees of closed, approved cases, in yuan.
-        refusals: commands the hall refused, by command and reason (none in the national
-            demo; a locality's rules can refuse a scripted step).
-    """
-
-    first_day: dt.date
-    last_day: dt.date
-    working_days: int
-    received: int
-    accepted: int
-    corrections: int
-    not_accepted: int
-    withdrawn: int
-    closed: int
-    approved: int
-    denied: int
-    immediate_closed: int
-    early: int
-    on_time: int
-    late: int
-    open: int
-    open_overdue: int
-    extensions: int
-    deemed_opinions: int
-    escalations: tuple[tuple[str, int], ...]
-    fees: Decimal
-    refusals: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def closure_rate(self) -> Fraction:
-        """Closed over received (办结率)."""
-        return Fraction(self.closed, self.received) if self.received else Fraction(0)
-
-    def render(self) -> str:
-        """The summary as the text report the command prints."""
-        per_day = (
-            Decimal(self.received) / Decimal(self.working_days) if self.working_days else Decimal(0)
-        )
-        rows = [
-            f"Supervision summary {self.first_day} .. {self.last_day} "
-            f"({self.working_days} working days)",
-            f"  received (收件)                 {self.received:>6}   per working day "
-            f"{per_day.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}",
-            f"  accepted (受理)                 {self.accepted:>6}   correction notices "
-            f"{self.corrections}",
-            f"  not accepted (不予受理)         {self.not_accepted:>6}",
-            f"  withdrawn (撤回)                {self.withdrawn:>6}",
-            f"  closed (办结)                   {self.closed:>6}   closure rate "
-            f"{_percent(self.closed, self.received)}  (approved {self.approved}, "
-            f"denied {self.denied})",
-            f"    early (提前)                  {self.early:>6}   "
-            f"{_percent(self.early, self.closed)}",
-            f"    on time (按时)                {self.on_time:>6}   "
-            f"{_percent(self.on_time, self.closed)}",
-            f"    late (超期)                   {self.late:>6}   "
-            f"{_percent(self.late, self.closed)}",
-            f"    immediate (即办件)            {self.immediate_closed:>6}   immediate share "
-            f"{_percent(self.immediate_closed, self.closed)}",
-            f"  still open at the end           {self.open:>6}   of which overdue "
-            f"{self.open_overdue}",
-            f"  extensions (延期)               {self.extensions:>6}",
-            f"  opinions deemed from silence    {self.deemed_opinions:>6}",
-            f"  fees collected (收费)      {self.fees:>11} yuan",
-            "  escalations (电子监察)" + ("" if self.escalations else "          none"),
-        ]
-        rows += [f"    {code:<28}{n:>6}" for code, n in self.escalations]
-        if self.refusals:
-            rows.append("  refused by the hall's rules")
-            rows += [f"    {n:>4} x {what}" for what, n in self.refusals]
-        return "\n".join(rows)
-
-
-def summarise(
-    hall: Hall,
-    first_day: dt.date,
-    last_day: dt.date,
-    refusals: Iterable[tuple[str, int]] = (),
-) -> Summary:
-    """The period's figures, counted from the events in the hall's store.
-
-    Outcomes (early, on time, late) are those of each closed case's promised clock, rebuilt
-    from its events and read at its seal time; fees are the hall's quotes of closed,
-    approved cases.
-    """
-    end = closing_time(
-        hall.calendar, hall.calendar.previous_working_day(last_day + dt.timedelta(days=1))
-    )
-    counts: Counter[str] = Counter()
-    escalations: Counter[str] = Counter()
-    outcomes: Counter[Outcome] = Counter()
-    fees = yuan("0")
-    open_cases = open_overdue = 0
-    for case_id in hall.case_ids():
-        events = hall.store.load(case_id)
-        kinds = Counter(e.kind for e in events)
-        counts["received"] += 1
-        counts["accepted"] += kinds["accepted"] + kinds["accepted_with_gaps"]
-        counts["corrections"] += kinds["correction_requested"]
-        counts["not_accepted"] += kinds["not_accepted"]
-        counts["withdrawn"] += kinds["withdrawn"]
-        counts["extensions"] += kinds["extended"]
-        counts["deemed"] += kinds["opinion_deemed"]
-        for e in events:
-            if e.kind == "escalated":
-                label = e.payload.get("clock") or f"opinion {e.payload.get('department')}"
-                escalations[f"{label} {e.payload.get('code', 'silence')}"] += 1
-        case = fold(events)
-        if kinds["delivered"]:
-            counts["closed"] += 1
-            assert case.decision is not None and case.sealed_at is not None
-            counts["approved" if case.decision.approved else "denied"] += 1
-            if hall.catalogue.get(case.matter).kind == IMMEDIATE:
-                counts["immediate"] += 1
-            outcome = hall.clocks(case)["promised"].status(case.sealed_at).outcome
-            assert outcome is not None
-            outcomes[outcome] += 1
-            if case.decision.approved:
-                fees += hall.quote(case_id).total
-        elif not case.closed:  # submitted, awaiting correction, in review, decided, sealed
-            open_cases += 1
-            if _overdue(hall, case, end):
-                open_overdue += 1
-    working = hall.calendar.working_days_between(first_day - dt.timedelta(days=1), last_day)
-    return Summary(
-        first_day=first_day,
-        last_day=last_day,
-        working_days=working,
-        received=counts["received"],
-        accepted=counts["accepted"],
-        corrections=counts["corrections"],
-        not_accepted=counts["not_accepted"],
-        withdrawn=counts["withdrawn"],
-        closed=counts["closed"],
-        approved=counts["approved"],
-        denied=counts["denied"],
-        immediate_closed=counts["immediate"],
-        early=outcomes[Outcome.EARLY],
-        on_time=outcomes[Outcome.ON_TIME],
-        late=outcomes[Outcome.LATE],
-        open=open_cases,
-        open_overdue=open_overdue,
-        extensions=counts["extensions"],
-        deemed_opinions=counts["deemed"],
-        escalations=tuple(sorted(escalations.items())),
-        fees=fees,
-        refusals=tuple(sorted(refusals)),
-    )
-
-
-def _overdue(hall: Hall, case: Case, at: dt.datetime) -> bool:
-    clock = hall.clocks(case).get("promised")
-    if clock is None:
-        return False
-    return clock.status(max(at, clock.events[-1].at)).level is WarningLevel.OVERDUE
 
 
 # ---------------------------------------------------------------------- running
