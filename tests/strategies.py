@@ -27,6 +27,7 @@ from hallflow.timeline import (
     Stopped,
     Unit,
 )
+from hallflow.timeline.ladder import Ladder, Rung
 
 __all__ = [
     "CalendarSpec",
@@ -1964,3 +1965,32 @@ def build_scene(
             verify_by = (start + dt.timedelta(days=30)).date()
             hall.approve_on_pledge(cid, verify_by, actor="chief", at=t())
     return Scene(ids, t())
+
+
+# ---- escalation ladders (tests/test_ladder.py, tests/test_supervision_sweep.py)
+
+LADDER_CLOCK_NAMES = ("promised", "legal", "delivery")
+
+
+@st.composite
+def rungs(draw: st.DrawFn, code: str) -> Rung:
+    """A rung with a random action, addressee, clock set and threshold (-12..12 days)."""
+    clocks = draw(st.sets(st.sampled_from(LADDER_CLOCK_NAMES), min_size=1))
+    return Rung(
+        code,
+        draw(st.sampled_from(["reminder", "warning", "referral"])),
+        draw(st.sampled_from(["window", "department", "supervision office"])),
+        draw(st.sampled_from(["due {due}", "{remaining} {days} left on {clock}", "late"])),
+        clocks,
+        draw(st.integers(-12, 12)),
+    )
+
+
+@st.composite
+def ladders(draw: st.DrawFn, max_rungs: int = 6) -> Ladder:
+    """A ladder of 1..``max_rungs`` random rungs (codes ``r0``, ``r1``...)."""
+    count = draw(st.integers(1, max_rungs))
+    return Ladder("test", tuple(draw(rungs(f"r{i}")) for i in range(count)))
+
+
+__all__ += ["LADDER_CLOCK_NAMES", "ladders", "rungs"]

@@ -74,6 +74,7 @@ from hallflow.store.base import CaseRow, EventStore, utc_now
 from hallflow.store.chain import Checkpoint
 from hallflow.timeline.clock import Clock, ClockPolicy
 from hallflow.timeline.events import PauseReason
+from hallflow.timeline.ladder import Ladder
 from hallflow.timeline.limits import Limit
 
 __all__ = ["APPLICANT", "SUPERVISION", "Hall", "HallSettings"]
@@ -175,6 +176,7 @@ class Hall:
         ]
         self._cache: OrderedDict[str, Case] = OrderedDict()
         self._rows: dict[str, CaseRow] = {}
+        self._ladders: dict[str, Ladder | None] = {}  # per matter (cases.supervision)
         self._cache_lock = threading.Lock()
         rules: dict[type[Any], Rule[Any]] = {}
         for phase in (intake, review, joint, decision, closing):

@@ -1,0 +1,209 @@
+"""The bulk supervision sweep: every open clock of a hall, read from the store in chunks.
+
+The per-case sweep (:func:`hallflow.cases.supervision.sweep`, ``Hall.sweep``) folds every
+open case and evaluates its clocks one by one: the reference. This one is the production
+path. For each chunk of case rows (:meth:`~hallflow.store.base.EventStore.open_clocks`, a
+keyset read in case-id order, so memory is bounded by the chunk):
+
+1. the packed open clocks the row keeps (:mod:`hallflow.cases.sweepstate`, written with the
+   events) become one :class:`~hallflow.timeline.bulk.ClockArrays`
+   (:func:`hallflow.timeline.packed.unpack`) and are evaluated at once
+   (:func:`hallflow.timeline.bulk.evaluate`);
+2. each matter's ladders (``hallflow_escalation_ladders``) are evaluated on them in bulk
+   (:meth:`hallflow.timeline.ladder.Ladder.bulk`);
+3. a clock is a *candidate* when its warning level is above the level the row says the sweep
+   acknowledged, or it has reached a rung the row does not list; a case whose row has no
+   packed clocks yet (a store written before they were kept), or whose last event is later
+   than the sweep's instant, is a candidate too;
+4. only the candidates' cases are folded and swept by the reference rule
+   (:func:`hallflow.cases.supervision.sweep_case`: the imperative ``hallflow_escalations``
+   hook, the ladders one clock at a time, ``escalated`` events through the pipeline,
+   deemed approval), each isolated (a failure is reported, not fatal) and retried when a
+   concurrent command moved the case;
+5. what each candidate's sweep saw (levels and rungs per clock) is written back to its row
+   with :meth:`~hallflow.store.base.EventStore.put_swept`, for the version the sweep left
+   the case at: a cache beside the hash-chained log (no event, no version). A command that
+   moves a clock resets it (:meth:`Pipeline.row`), so the hook sees the case again.
+
+A second sweep at the same instant therefore folds nothing and records nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hallflow.cases.commands import RESERVED_PREFIX, check_instant
+from hallflow.cases.supervision import SweepFailure, SweepReport, ladder_of, sweep_case
+from hallflow.cases.sweepstate import CLOCK_NAMES, packed_clocks
+from hallflow.errors import CommandInputError, HallflowError
+from hallflow.store.base import SweepMark, SweepRow
+from hallflow.timeline.bulk import BulkStatus, ClockArrays, evaluate
+from hallflow.timeline.compiled import to_us
+from hallflow.timeline.ladder import Ladder
+from hallflow.timeline.packed import pack_swept, unpack, unpack_swept
+
+if TYPE_CHECKING:
+    from hallflow.cases.hall import Hall
+
+__all__ = ["CHUNK", "candidates", "sweep"]
+
+CHUNK = 50_000
+"""Case rows read per chunk by default."""
+
+
+def sweep(hall: Hall, at: dt.datetime, *, chunk: int = CHUNK) -> SweepReport:
+    """Sweep every open case of ``hall`` at ``at``, in bulk (see the module docstring).
+
+    Records the same escalations as :meth:`Hall.sweep` would (the property test in
+    ``tests/test_supervision_sweep.py`` checks it), folding only the candidates.
+
+    Args:
+        hall: the hall.
+        at: the sweep's instant (aware).
+        chunk: case rows read and evaluated at a time (bounds memory).
+
+    Returns:
+        The escalations recorded, the cases that failed, ``swept`` (open cases read) and
+        ``folded`` (candidates folded).
+
+    Raises:
+        CommandInputError: ``at`` is not an aware instant, or ``chunk`` not an int >= 1.
+    """
+    when = check_instant("sweep.at", at)
+    if type(chunk) is not int or chunk < 1:
+        raise CommandInputError("sweep.chunk", "must be an int of at least 1", chunk)
+    report = SweepReport()
+    after: str | None = None
+    while True:
+        rows = hall.store.open_clocks(after, chunk)
+        if not rows:
+            return report
+        after = rows[-1][0]
+        rows = [r for r in rows if not r[0].startswith(RESERVED_PREFIX)]
+        report.swept += len(rows)
+        marks: list[SweepMark] = []
+        for index in candidates(hall, rows, when):
+            case_id, _, _, clocks, _ = rows[index]
+            report.folded += 1
+            try:
+                done = sweep_case(hall, case_id, when)
+                report.extend(done.found)
+                if not done.deemed:
+                    fresh = None
+                    if clocks is None:  # backfill a row written before clocks were kept
+                        fresh = packed_clocks(hall, hall.case(case_id))
+                    marks.append((case_id, done.version, fresh, pack_swept(done.seen)))
+            except Exception as exc:  # isolated and reported: one case never stops the pass
+                report.failures.append(SweepFailure(case_id, str(exc), type(exc).__name__))
+        if marks:
+            hall.store.put_swept(marks)
+
+
+def candidates(hall: Hall, rows: Sequence[SweepRow], at: dt.datetime) -> list[int]:
+    """The indices of the rows whose cases must be folded and swept at ``at``.
+
+    A case is a candidate when its row has no packed clocks, when its last event is later
+    than ``at``, or when one of its clocks is at a warning level above the one acknowledged
+    or has reached a ladder rung not acknowledged. A chunk that cannot be evaluated in bulk
+    (a clock outside the calendar's range...) is split until the cases at fault are found;
+    those are candidates, so the reference sweep reports them.
+    """
+    at_us = to_us(at)
+    picked = {i for i, r in enumerate(rows) if r[3] is None}
+    known = [i for i, r in enumerate(rows) if r[3] is not None]
+    if not known:
+        return sorted(picked)
+    try:
+        packed = unpack([rows[i][3] for i in known])  # type: ignore[misc]
+    except HallflowError:
+        return sorted(picked | set(known))
+    late = packed.last > at_us
+    picked |= {known[i] for i in np.flatnonzero(late).tolist()}
+    keep = np.flatnonzero(~late[packed.owner])
+    if keep.size:
+        levels, masks = unpack_swept([rows[i][4] for i in known])
+        owner = packed.owner[keep]
+        code = packed.code[keep]
+        arrays = packed.arrays.take(keep)
+        level, mask, failed = _evaluate(
+            hall, arrays, at_us, [rows[known[o]][1] for o in owner.tolist()], code
+        )
+        rose = (level > levels[owner, code]) | ((mask & ~masks[owner, code].astype(np.int64)) != 0)
+        rose &= ~failed
+        picked |= {known[o] for o in np.unique(owner[rose | failed]).tolist()}
+    return sorted(picked)
+
+
+def _evaluate(
+    hall: Hall,
+    arrays: ClockArrays,
+    at_us: int,
+    matters: list[str],
+    code: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Levels and rung masks of ``arrays`` at ``at_us``, and the clocks that failed.
+
+    A clock that cannot be evaluated in bulk is flagged ``failed``, found by splitting the
+    chunk in halves until the failing clocks stand alone.
+    """
+    n = len(arrays)
+    level = np.zeros(n, dtype=np.int8)
+    mask = np.zeros(n, dtype=np.int64)
+    failed = np.zeros(n, dtype=np.bool_)
+    pending = [np.arange(n)]
+    while pending:
+        sel = pending.pop()
+        part = arrays.take(sel)
+        try:
+            status = evaluate(hall.calendar, part, at_us)
+            rungs = _rungs(hall, status, part, [matters[i] for i in sel.tolist()], code[sel])
+        except HallflowError:
+            if sel.size == 1:
+                failed[sel] = True
+            else:
+                half = sel.size // 2
+                pending += [sel[:half], sel[half:]]
+            continue
+        level[sel] = status.level
+        mask[sel] = rungs
+    return level, mask, failed
+
+
+def _rungs(
+    hall: Hall,
+    status: BulkStatus,
+    arrays: ClockArrays,
+    matters: list[str],
+    code: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """The rung masks of every clock, each on its matter's ladders."""
+    ladders: dict[str, Ladder | None] = {}
+    for name in set(matters):
+        try:
+            ladders[name] = ladder_of(hall, hall.catalogue.get(name))
+        except HallflowError:
+            ladders[name] = None  # an unknown matter: the reference sweep reports the case
+    distinct = {id(x): x for x in ladders.values() if x is not None}
+    out = np.zeros(len(status), dtype=np.int64)
+    if not distinct:
+        return out
+    if len(distinct) == 1 and all(x is not None for x in ladders.values()):
+        ladder = next(iter(distinct.values()))
+        return ladder.bulk(status, arrays.unit, code, CLOCK_NAMES)
+    which = np.array([id(ladders[m]) if ladders[m] is not None else 0 for m in matters])
+    for key, ladder in distinct.items():
+        sel = np.flatnonzero(which == key)
+        out[sel] = ladder.bulk(_take(status, sel), arrays.unit[sel], code[sel], CLOCK_NAMES)
+    return out
+
+
+def _take(status: BulkStatus, sel: npt.NDArray[np.intp]) -> BulkStatus:
+    fields: dict[str, Any] = {
+        name: getattr(status, name)[sel] for name in BulkStatus.__slots__ if name != "at"
+    }
+    return BulkStatus(at=status.at, **fields)
