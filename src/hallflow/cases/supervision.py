@@ -81,10 +81,10 @@ class CaseSwept:
 
     Attributes:
         found: the escalations recorded, with the case id.
-        version: the case's version after them.
+        version: the case's version after them (and after the deemed approval, if any).
         seen: for each clock code (:data:`~hallflow.cases.sweepstate.CLOCK_NAMES`), the
             warning level and ladder rung mask the sweep saw: what it acknowledged.
-        deemed: a deemed approval followed (the case moved on after ``version``).
+        deemed: a deemed approval followed.
     """
 
     found: list[tuple[str, Escalation]]
@@ -191,7 +191,7 @@ def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
         case = hall._pipeline.commit(case, events, when, None, None)
     deemed = deem and _may_deem(case)
     if deemed:
-        hall.deem_approved(case_id, at=when)
+        case = hall.deem_approved(case_id, at=when)
     return CaseSwept(found, case.version, seen, deemed)
 
 

@@ -34,6 +34,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 
@@ -93,15 +94,29 @@ def sweep(hall: Hall, at: dt.datetime, *, chunk: int = CHUNK) -> SweepReport:
             try:
                 done = sweep_case(hall, case_id, when)
                 report.extend(done.found)
-                if not done.deemed:
-                    fresh = None
-                    if clocks is None:  # backfill a row written before clocks were kept
-                        fresh = packed_clocks(hall, hall.case(case_id))
-                    marks.append((case_id, done.version, fresh, pack_swept(done.seen)))
+                fresh = None
+                if clocks is None:  # backfill a row written before clocks were kept
+                    fresh = packed_clocks(hall, hall.case(case_id))
+                marks.append((case_id, done.version, fresh, pack_swept(done.seen)))
             except Exception as exc:  # isolated and reported: one case never stops the pass
                 report.failures.append(SweepFailure(case_id, str(exc), type(exc).__name__))
         if marks:
             hall.store.put_swept(marks)
+            _remember(hall, marks)
+
+
+def _remember(hall: Hall, marks: list[SweepMark]) -> None:
+    """Update this hall's cached rows with what was acknowledged.
+
+    The pipeline builds a row that moves no clock from the cached one; a stale cache (here,
+    or in another hall on the same store) only resets the acknowledgement, which costs the
+    case one more fold, never an escalation.
+    """
+    for case_id, version, clocks, swept in marks:
+        row = hall._rows.get(case_id)
+        if row is not None and row.version == version:
+            fresh = row.clocks if clocks is None else clocks
+            hall._rows[case_id] = attrs.evolve(row, swept=swept, clocks=fresh)
 
 
 def candidates(hall: Hall, rows: Sequence[SweepRow], at: dt.datetime) -> list[int]:
