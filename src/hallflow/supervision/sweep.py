@@ -31,7 +31,9 @@ A second sweep at the same instant therefore folds nothing and records nothing.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -42,6 +44,7 @@ from hallflow.cases.commands import RESERVED_PREFIX, check_instant
 from hallflow.cases.supervision import SweepFailure, SweepReport, ladder_of, sweep_case
 from hallflow.cases.sweepstate import CLOCK_NAMES, packed_clocks
 from hallflow.errors import CommandInputError, HallflowError
+from hallflow.plugins.policy import Escalation
 from hallflow.store.base import SweepMark, SweepRow
 from hallflow.timeline.bulk import BulkStatus, ClockArrays, evaluate
 from hallflow.timeline.compiled import to_us
@@ -51,13 +54,18 @@ from hallflow.timeline.packed import pack_swept, unpack, unpack_swept
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["CHUNK", "candidates", "sweep"]
+__all__ = ["CHUNK", "WORKERS", "candidates", "sweep"]
 
 CHUNK = 50_000
 """Case rows read per chunk by default."""
 
+WORKERS = 4
+"""Threads sweeping candidates by default."""
 
-def sweep(hall: Hall, at: dt.datetime, *, chunk: int = CHUNK) -> SweepReport:
+
+def sweep(
+    hall: Hall, at: dt.datetime, *, chunk: int = CHUNK, workers: int = WORKERS
+) -> SweepReport:
     """Sweep every open case of ``hall`` at ``at``, in bulk (see the module docstring).
 
     Records the same escalations as :meth:`Hall.sweep` would (the property test in
@@ -67,42 +75,59 @@ def sweep(hall: Hall, at: dt.datetime, *, chunk: int = CHUNK) -> SweepReport:
         hall: the hall.
         at: the sweep's instant (aware).
         chunk: case rows read and evaluated at a time (bounds memory).
+        workers: threads sweeping a chunk's candidates side by side (their appends are
+            committed together by the store's group commit).
 
     Returns:
         The escalations recorded, the cases that failed, ``swept`` (open cases read) and
         ``folded`` (candidates folded).
 
     Raises:
-        CommandInputError: ``at`` is not an aware instant, or ``chunk`` not an int >= 1.
+        CommandInputError: ``at`` is not an aware instant, or ``chunk`` or ``workers`` not
+            an int >= 1.
     """
     when = check_instant("sweep.at", at)
-    if type(chunk) is not int or chunk < 1:
-        raise CommandInputError("sweep.chunk", "must be an int of at least 1", chunk)
+    for name, value in (("chunk", chunk), ("workers", workers)):
+        if type(value) is not int or value < 1:
+            raise CommandInputError(f"sweep.{name}", "must be an int of at least 1", value)
     report = SweepReport()
     after: str | None = None
-    while True:
-        rows = hall.store.open_clocks(after, chunk)
-        if not rows:
-            return report
-        after = rows[-1][0]
-        rows = [r for r in rows if not r[0].startswith(RESERVED_PREFIX)]
-        report.swept += len(rows)
-        marks: list[SweepMark] = []
-        for index in candidates(hall, rows, when):
-            case_id, _, _, clocks, _ = rows[index]
-            report.folded += 1
-            try:
-                done = sweep_case(hall, case_id, when)
-                report.extend(done.found)
-                fresh = None
-                if clocks is None:  # backfill a row written before clocks were kept
-                    fresh = packed_clocks(hall, hall.case(case_id))
-                marks.append((case_id, done.version, fresh, pack_swept(done.seen)))
-            except Exception as exc:  # isolated and reported: one case never stops the pass
-                report.failures.append(SweepFailure(case_id, str(exc), type(exc).__name__))
-        if marks:
-            hall.store.put_swept(marks)
-            _remember(hall, marks)
+    with ThreadPoolExecutor(workers) as pool:
+        while True:
+            rows = hall.store.open_clocks(after, chunk)
+            if not rows:
+                return report
+            after = rows[-1][0]
+            rows = [r for r in rows if not r[0].startswith(RESERVED_PREFIX)]
+            report.swept += len(rows)
+            picked = [rows[i] for i in candidates(hall, rows, when)]
+            report.folded += len(picked)
+            done = pool.map(_one, itertools.repeat(hall), picked, itertools.repeat(when))
+            marks: list[SweepMark] = []
+            for outcome in done:
+                if isinstance(outcome, SweepFailure):
+                    report.failures.append(outcome)
+                else:
+                    report.extend(outcome[0])
+                    marks.append(outcome[1])
+            if marks:
+                hall.store.put_swept(marks)
+                _remember(hall, marks)
+
+
+def _one(
+    hall: Hall, row: SweepRow, when: dt.datetime
+) -> tuple[list[tuple[str, Escalation]], SweepMark] | SweepFailure:
+    """Sweep one candidate by the reference rule; a failure is returned, not raised."""
+    case_id, _, _, clocks, _ = row
+    try:
+        done = sweep_case(hall, case_id, when)
+        fresh = None
+        if clocks is None:  # backfill a row written before clocks were kept
+            fresh = packed_clocks(hall, hall.case(case_id))
+        return done.found, (case_id, done.version, fresh, pack_swept(done.seen))
+    except Exception as exc:  # isolated and reported: one case never stops the pass
+        return SweepFailure(case_id, str(exc), type(exc).__name__)
 
 
 def _remember(hall: Hall, marks: list[SweepMark]) -> None:
@@ -129,28 +154,36 @@ def candidates(hall: Hall, rows: Sequence[SweepRow], at: dt.datetime) -> list[in
     those are candidates, so the reference sweep reports them.
     """
     at_us = to_us(at)
-    picked = {i for i, r in enumerate(rows) if r[3] is None}
-    known = [i for i, r in enumerate(rows) if r[3] is not None]
+    blobs = [r[3] for r in rows]
+    if None in blobs:  # rows written before clocks were kept: folded, and backfilled
+        picked = {i for i, b in enumerate(blobs) if b is None}
+        known = [i for i, b in enumerate(blobs) if b is not None]
+    else:
+        picked, known = set(), list(range(len(rows)))
     if not known:
         return sorted(picked)
     try:
-        packed = unpack([rows[i][3] for i in known])  # type: ignore[misc]
+        packed = unpack([blobs[i] for i in known] if picked else blobs)  # type: ignore[misc]
     except HallflowError:
         return sorted(picked | set(known))
     late = packed.last > at_us
-    picked |= {known[i] for i in np.flatnonzero(late).tolist()}
-    keep = np.flatnonzero(~late[packed.owner])
-    if keep.size:
-        levels, masks = unpack_swept([rows[i][4] for i in known])
-        owner = packed.owner[keep]
-        code = packed.code[keep]
+    if late.any():  # a case with events after the sweep's instant: the reference sweeps it
+        picked |= {known[i] for i in np.flatnonzero(late).tolist()}
+        keep = np.flatnonzero(~late[packed.owner])
+        owner, code = packed.owner[keep], packed.code[keep]
         arrays = packed.arrays.take(keep)
-        level, mask, failed = _evaluate(
-            hall, arrays, at_us, [rows[known[o]][1] for o in owner.tolist()], code
-        )
-        rose = (level > levels[owner, code]) | ((mask & ~masks[owner, code].astype(np.int64)) != 0)
-        rose &= ~failed
-        picked |= {known[o] for o in np.unique(owner[rose | failed]).tolist()}
+    else:
+        owner, code, arrays = packed.owner, packed.code, packed.arrays
+    if len(arrays):
+        levels, masks = unpack_swept([rows[i][4] for i in known])
+        matters = [rows[i][1] for i in known]
+        unknown = {m for m in set(matters) if m not in hall.catalogue}
+        if unknown:  # a matter the catalogue no longer has: the reference reports the case
+            picked |= {known[j] for j, m in enumerate(matters) if m in unknown}
+        level, mask, failed = _evaluate(hall, arrays, at_us, matters, owner, code)
+        seen = masks[owner, code].astype(np.int64)
+        rose = failed | (level > levels[owner, code]) | ((mask & ~seen) != 0)
+        picked |= {known[o] for o in np.unique(owner[rose]).tolist()}
     return sorted(picked)
 
 
@@ -159,6 +192,7 @@ def _evaluate(
     arrays: ClockArrays,
     at_us: int,
     matters: list[str],
+    owner: npt.NDArray[np.intp],
     code: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Levels and rung masks of ``arrays`` at ``at_us``, and the clocks that failed.
@@ -176,7 +210,7 @@ def _evaluate(
         part = arrays.take(sel)
         try:
             status = evaluate(hall.calendar, part, at_us)
-            rungs = _rungs(hall, status, part, [matters[i] for i in sel.tolist()], code[sel])
+            rungs = _rungs(hall, status, part, matters, owner[sel], code[sel])
         except HallflowError:
             if sel.size == 1:
                 failed[sel] = True
@@ -194,9 +228,10 @@ def _rungs(
     status: BulkStatus,
     arrays: ClockArrays,
     matters: list[str],
+    owner: npt.NDArray[np.intp],
     code: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int64]:
-    """The rung masks of every clock, each on its matter's ladders."""
+    """The rung masks of every clock, each on its case's matter's ladders."""
     ladders: dict[str, Ladder | None] = {}
     for name in set(matters):
         try:
@@ -210,7 +245,8 @@ def _rungs(
     if len(distinct) == 1 and all(x is not None for x in ladders.values()):
         ladder = next(iter(distinct.values()))
         return ladder.bulk(status, arrays.unit, code, CLOCK_NAMES)
-    which = np.array([id(ladders[m]) if ladders[m] is not None else 0 for m in matters])
+    by_case = np.array([id(ladders[m]) if ladders[m] is not None else 0 for m in matters])
+    which = by_case[owner]
     for key, ladder in distinct.items():
         sel = np.flatnonzero(which == key)
         out[sel] = ladder.bulk(_take(status, sel), arrays.unit[sel], code[sel], CLOCK_NAMES)

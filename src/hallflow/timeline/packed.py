@@ -155,8 +155,16 @@ def unpack(blobs: Sequence[bytes]) -> Unpacked:
         data = data.reshape(group.size, width)
         last[group] = data[:, 2]
         heads = data[:, :2]
-        for n, k in np.unique(heads, axis=0).tolist():
-            sel = np.flatnonzero((heads[:, 0] == n) & (heads[:, 1] == k))
+        if (heads == heads[0]).all():  # the usual case: one shape per length
+            shapes = [heads[0].tolist()]
+        else:
+            shapes = np.unique(heads, axis=0).tolist()
+        for n, k in shapes:
+            sel = (
+                np.arange(group.size)
+                if len(shapes) == 1
+                else np.flatnonzero((heads[:, 0] == n) & (heads[:, 1] == k))
+            )
             if n < 0 or k < 0 or width != _HEAD + n * (_FIXED + 2 * k):
                 raise BulkInputError(f"packed clocks[{int(group[sel[0]])}]: bad header {n}, {k}")
             if n == 0:
@@ -173,8 +181,9 @@ def unpack(blobs: Sequence[bytes]) -> Unpacked:
         owner[row:end] = who
         table[row:end, : _FIXED + 2 * k] = recs
         row = end
-    by_case = np.argsort(owner, kind="stable")
-    owner, table = owner[by_case], table[by_case]
+    if len(parts) > 1:
+        by_case = np.argsort(owner, kind="stable")
+        owner, table = owner[by_case], table[by_case]
     arrays = ClockArrays(
         start=table[:, 1],
         total=table[:, 2],
