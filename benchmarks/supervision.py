@@ -201,6 +201,8 @@ def cached_store(cache: Path, cases: int, share: float = ESCALATING) -> Path:
     build_store(partial, cases, share)
     print(f"built {cases:,} cases in {time.perf_counter() - start:.1f} s: {path}", flush=True)
     partial.rename(path)
+    for stale in cache.glob(partial.name + "*"):  # the write lock beside the file
+        stale.unlink()
     return path
 
 
