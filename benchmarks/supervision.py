@@ -10,8 +10,9 @@ construction permit (``hallflow-zhenlai``: promised and legal limits of 20 worki
 national reminder and overdue escalations, Zhenlai's 催办 ladder as data), each submitted and
 accepted — some also with the review signed, some suspended for a hearing — on the 23
 working days before the sweep's instant, drawn so that 0.9% of them escalate at that instant
-(in their reminder window or overdue: the reference sweep says which templates do). Every case's events and row are the ones a real :class:`~hallflow.cases.hall.Hall`
-wrote for a template case accepted at the same instant (one template per instant and kind),
+(in their reminder window or overdue: the reference sweep says which templates do). Every
+case's events and row are the ones a real :class:`~hallflow.cases.hall.Hall` wrote for a
+template case accepted at the same instant (one template per instant and kind),
 appended under the case's own id through ``SQLiteStore.append`` from 32 threads, so that
 the store's group commit writes them in batches of up to 512 cases per transaction. The
 file is built once and kept under ``--cache`` (default ``~/.cache/hallflow-bench``); each
@@ -153,9 +154,7 @@ def _templates() -> list[tuple[bool, tuple[NewEvent, ...], CaseRow]]:
             if kind == "signed":
                 hall.sign(cid, "review", actor="chief", at=t + dt.timedelta(hours=2))
             elif kind == "suspended":
-                hall.suspend(
-                    cid, PauseReason.HEARING, actor="chief", at=t + dt.timedelta(hours=3)
-                )
+                hall.suspend(cid, PauseReason.HEARING, actor="chief", at=t + dt.timedelta(hours=3))
             events = tuple(
                 NewEvent(kind=e.kind, actor=e.actor, at=e.at, payload=e.payload, schema=e.schema)
                 for e in hall.store.load(cid)
@@ -171,9 +170,7 @@ def build_store(path: Path, cases: int, share: float = ESCALATING, seed: int = 1
     calm = [t for t in templates if not t[0]]
     escalating = [t for t in templates if t[0]]
     rng = random.Random(seed)
-    picks = [
-        rng.choice(escalating if rng.random() < share else calm) for _ in range(cases)
-    ]
+    picks = [rng.choice(escalating if rng.random() < share else calm) for _ in range(cases)]
     with SQLiteStore(path, durability="normal") as store:
 
         def write(part: range) -> None:
@@ -294,9 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} cases")
     parser.add_argument("--cases", type=int, default=None)
-    parser.add_argument(
-        "--cache", type=Path, default=Path.home() / ".cache" / "hallflow-bench"
-    )
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hallflow-bench")
     parser.add_argument("--sample", type=int, default=2000)
     parser.add_argument(
         "--escalating",

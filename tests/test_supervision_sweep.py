@@ -146,7 +146,7 @@ def scripts(draw: st.DrawFn) -> list[tuple[Any, ...]]:
         if kind == "submit" or not ways:
             matter = draw(st.sampled_from(["plan-01", "plan-01", "plan-joint"]))
             materials = ["form"]
-            way = list(PATH[matter]) + ["decide", "seal", "deliver"]
+            way = [*PATH[matter], "decide", "seal", "deliver"]
             if matter == "plan-01":
                 if draw(st.booleans()):
                     materials.append("site")

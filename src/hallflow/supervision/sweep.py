@@ -163,7 +163,7 @@ def candidates(hall: Hall, rows: Sequence[SweepRow], at: dt.datetime) -> list[in
     if not known:
         return sorted(picked)
     try:
-        packed = unpack([blobs[i] for i in known] if picked else blobs)  # type: ignore[misc]
+        packed = unpack([blobs[i] or b"" for i in known])
     except HallflowError:
         return sorted(picked | set(known))
     late = packed.last > at_us

@@ -28,7 +28,7 @@ of :class:`hallflow.plugins.policy.EscalationAction`), and turning a reached run
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -58,20 +58,20 @@ clock's unit, ``%g``)."""
 _DAY = dt.timedelta(days=1)
 
 
-def _text(name: str, *, empty: bool = False) -> Any:
-    def check(_instance: object, _attribute: object, value: object) -> None:
+def _text(name: str, *, empty: bool = False) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, str) or (not empty and not value.strip()):
             raise LadderError(name, "must be a " + ("str" if empty else "non-empty str"), value)
 
     return check
 
 
-def _action(_instance: object, _attribute: object, value: object) -> None:
+def _action(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or str(value) not in ACTIONS:
         raise LadderError("action", f"must be one of {list(ACTIONS)}", value)
 
 
-def _threshold(_instance: object, _attribute: object, value: object) -> None:
+def _threshold(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
     if type(value) is not int or not -3660 <= value <= 3660:
         raise LadderError("threshold", "must be an int of days in -3660..3660", value)
 
@@ -98,7 +98,7 @@ def note_fields(status: ClockStatus) -> dict[str, str]:
 _SAMPLE = {"clock": "promised", "days": "days", "due": "2026-11-30 17:30", "remaining": "3"}
 
 
-def _note(_instance: object, _attribute: object, value: object) -> None:
+def _note(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise LadderError("note", "must be a str (a template)", value)
     try:
