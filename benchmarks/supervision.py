@@ -206,41 +206,52 @@ def cached_store(cache: Path, cases: int, share: float = ESCALATING) -> Path:
 # ---------------------------------------------------------------------- the measurement
 
 
-def measure(path: Path, sample: int, seed: int = 7) -> dict[str, Any]:
+def measure(path: Path, sample: int, workers: int, seed: int = 7) -> dict[str, Any]:
     """Sweep ``path`` (a copy of the cached store) and return the figures."""
     with SQLiteStore(path, durability="normal") as store:
         hall = build_hall(store)
-        start = time.perf_counter()
-        first = bulk_sweep(hall, AT)
-        bulk_s = time.perf_counter() - start
-        start = time.perf_counter()
-        second = bulk_sweep(hall, AT)
-        second_s = time.perf_counter() - start
+        start, cpu = time.perf_counter(), time.process_time()
+        first = bulk_sweep(hall, AT, workers=workers)
+        bulk_s, bulk_cpu = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
+        second = bulk_sweep(hall, AT, workers=workers)
+        second_s, second_cpu = time.perf_counter() - start, time.process_time() - cpu
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         escalated = sorted({case_id for case_id, _ in first})
         # the reference, from samples
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         rows = store.find(state="reviewing") + store.find(state="suspended")
-        find_s = time.perf_counter() - start
+        find_s, find_cpu = time.perf_counter() - start, time.process_time() - cpu
         open_cases = len(rows)
         rng = random.Random(seed)
         plain = rng.sample([r.case_id for r in rows], min(sample, open_cases))
         del rows
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         recorded = sum(len(sweep_case(hall, case_id, AT).found) for case_id in plain)
         plain_us = (time.perf_counter() - start) / len(plain) * 1e6
+        plain_cpu_us = (time.process_time() - cpu) / len(plain) * 1e6
         busy = rng.sample(escalated, min(sample, len(escalated)))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         later = sum(len(sweep_case(hall, case_id, LATER).found) for case_id in busy)
         busy_us = (time.perf_counter() - start) / max(len(busy), 1) * 1e6
-        reference_s = find_s + open_cases * plain_us / 1e6
-        reference_s += len(escalated) * max(busy_us - plain_us, 0.0) / 1e6
+        busy_cpu_us = (time.process_time() - cpu) / max(len(busy), 1) * 1e6
+
+        def extrapolate(find: float, one: float, escalating: float) -> float:
+            total = find + open_cases * one / 1e6
+            return total + len(escalated) * max(escalating - one, 0.0) / 1e6
+
+        reference_s = extrapolate(find_s, plain_us, busy_us)
+        reference_cpu = extrapolate(find_cpu, plain_cpu_us, busy_cpu_us)
+        load = os.getloadavg()[0]
     return {
         "open_cases": open_cases,
         "escalating_cases": len(escalated),
         "escalating_share": len(escalated) / open_cases,
+        "workers": workers,
+        "load_average": load,
         "bulk": {
             "seconds": bulk_s,
+            "cpu_seconds": bulk_cpu,
             "escalations": len(first),
             "folded": first.folded,
             "swept": first.swept,
@@ -248,6 +259,7 @@ def measure(path: Path, sample: int, seed: int = 7) -> dict[str, Any]:
         },
         "second": {
             "seconds": second_s,
+            "cpu_seconds": second_cpu,
             "escalations": len(second),
             "folded": second.folded,
             "failures": len(second.failures),
@@ -255,6 +267,7 @@ def measure(path: Path, sample: int, seed: int = 7) -> dict[str, Any]:
         "memory_peak_mib": peak_kib / 1024,
         "reference": {
             "seconds_extrapolated": reference_s,
+            "cpu_seconds_extrapolated": reference_cpu,
             "find_seconds": find_s,
             "per_case_us": plain_us,
             "per_escalating_case_us": busy_us,
@@ -264,6 +277,7 @@ def measure(path: Path, sample: int, seed: int = 7) -> dict[str, Any]:
             "recorded_later_in_sample": later,
         },
         "ratio": reference_s / bulk_s,
+        "cpu_ratio": reference_cpu / bulk_cpu,
     }
 
 
@@ -274,15 +288,19 @@ def report(figures: dict[str, Any]) -> str:
         f"escalating at the instant  {figures['escalating_cases']:>12,}"
         f"  ({figures['escalating_share']:.2%})",
         f"bulk sweep                 {b['seconds']:>12.2f} s   target < 5 s"
-        f"   ({b['escalations']:,} escalations, {b['folded']:,} cases folded)",
+        f"   (CPU {b['cpu_seconds']:.2f} s; {b['escalations']:,} escalations, "
+        f"{b['folded']:,} cases folded, {figures['workers']} workers)",
         f"second sweep               {s['seconds']:>12.2f} s   "
-        f"({s['escalations']} escalations, {s['folded']} folded)",
+        f"(CPU {s['cpu_seconds']:.2f} s; {s['escalations']} escalations, {s['folded']} folded)",
         f"memory peak                {figures['memory_peak_mib']:>12.0f} MiB target < 1024",
         f"per-case reference (extr.) {r['seconds_extrapolated']:>12.1f} s   "
+        f"(CPU {r['cpu_seconds_extrapolated']:.1f} s) "
         f"(listing {r['find_seconds']:.1f} s, {r['per_case_us']:.0f} µs a case, "
         f"{r['per_escalating_case_us']:.0f} µs an escalating one; samples "
         f"{r['sample']} and {r['sample_escalating']})",
-        f"ratio                      {figures['ratio']:>12.1f} x   target >= 20",
+        f"ratio                      {figures['ratio']:>12.1f} x   target >= 20"
+        f"   (CPU {figures['cpu_ratio']:.1f} x)",
+        f"load average during the run {figures['load_average']:>11.2f}",
     ]
     return "\n".join(lines)
 
@@ -300,11 +318,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the share of cases drawn from the templates that escalate (default 0.009)",
     )
     parser.add_argument("--build-only", action="store_true", help="build the cached store")
+    parser.add_argument("--workers", type=int, default=4, help="the sweep's worker threads")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure is not None:  # the child: sweep the copy, print the figures
-        print(json.dumps(measure(args.measure, args.sample)))
+        print(json.dumps(measure(args.measure, args.sample, args.workers)))
         return 0
     cases = args.cases or (QUICK if args.quick else FULL)
     source = cached_store(args.cache, cases, args.escalating)
@@ -314,7 +333,16 @@ def main(argv: list[str] | None = None) -> int:
         copy = Path(work) / "sweep.sqlite"
         shutil.copyfile(source, copy)
         proc = subprocess.run(
-            [sys.executable, __file__, "--measure", str(copy), "--sample", str(args.sample)],
+            [
+                sys.executable,
+                __file__,
+                "--measure",
+                str(copy),
+                "--sample",
+                str(args.sample),
+                "--workers",
+                str(args.workers),
+            ],
             capture_output=True,
             text=True,
             check=False,

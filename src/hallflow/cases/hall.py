@@ -908,7 +908,12 @@ class Hall:
     # ------------------------------------------------------------------ supervision
 
     def sweep(self, at: dt.datetime) -> SweepReport:
-        """Apply the escalation hooks to every open case's clocks at ``at``.
+        """Apply the escalation hooks and ladders to every open case's clocks at ``at``.
+
+        The per-case sweep: it folds every open case. It is the reference of the bulk sweep,
+        :func:`hallflow.supervision.sweep.sweep`, which folds only the cases whose clocks rose
+        a warning level or a ladder rung and records the same escalations (the production
+        path; see docs/supervision.md).
 
         Each escalation is recorded once per case, clock and code (an ``escalated`` event by
         the supervision actor), so a sweep run twice records nothing twice. An escalation
