@@ -376,3 +376,21 @@ def test_put_swept_applies_only_to_the_version_given(kind: str, tmp_path: Path) 
     assert row.swept == b"y" * 64 and row.clocks  # clocks kept
     assert store.head() == head and store.verify().ok  # outside the chains
     store.close()
+
+
+def test_the_cache_option_is_checked(tmp_path: Path) -> None:
+    from hallflow.errors import StoreError
+
+    for bad in (0, -1, 1.5, True, 10**6):
+        with pytest.raises(StoreError, match="cache_mib"):
+            SQLiteStore(tmp_path / "c.db", cache_mib=bad)  # type: ignore[arg-type]
+    with SQLiteStore(tmp_path / "c.db", cache_mib=8) as store:
+        import sqlite3
+
+        assert store.case_ids() == []
+        conn = sqlite3.connect(tmp_path / "c.db")
+        try:  # the pragma is per connection: a plain connection keeps SQLite's default
+            assert conn.execute("PRAGMA cache_size").fetchone()[0] == -2000
+        finally:
+            conn.close()
+        assert store._connection().execute("PRAGMA cache_size").fetchone()[0] == -8192
