@@ -394,3 +394,18 @@ def test_the_cache_option_is_checked(tmp_path: Path) -> None:
         finally:
             conn.close()
         assert store._connection().execute("PRAGMA cache_size").fetchone()[0] == -8192
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_the_halls_own_streams_are_not_swept(kind: str, tmp_path: Path) -> None:
+    store: EventStore = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "s.db")
+    hall = make_hall(store)
+    ids = [accepted(hall, 2), accepted(hall, 2)]
+    hall.revoke_seal("S-PLAN-1", "key rotated", actor="chief", at=at(3, 4))
+    streams = [c for c in store.case_ids() if c not in ids]
+    assert streams  # the seal registry's stream
+    assert {r[0] for r in store.open_clocks()} >= set(streams)  # read, then left out
+    report = bulk_sweep(hall, at(3, 16, 12), chunk=1)
+    assert report.failures == [] and report.swept == 2
+    assert {c for c, _ in report} == set(ids)
+    store.close()

@@ -30,6 +30,7 @@ A second sweep at the same instant therefore folds nothing and records nothing.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 from collections.abc import Sequence
@@ -98,7 +99,7 @@ def sweep(
             if not rows:
                 return report
             after = rows[-1][0]
-            rows = [r for r in rows if not r[0].startswith(RESERVED_PREFIX)]
+            rows = _cases(rows)
             report.swept += len(rows)
             picked = [rows[i] for i in candidates(hall, rows, when)]
             report.folded += len(picked)
@@ -113,6 +114,17 @@ def sweep(
             if marks:
                 hall.store.put_swept(marks)
                 _remember(hall, marks)
+
+
+def _cases(rows: list[SweepRow]) -> list[SweepRow]:
+    """``rows`` without the hall's own streams (ids in order: theirs are one run)."""
+    lo = bisect.bisect_left(rows, RESERVED_PREFIX, key=lambda r: r[0])
+    if lo == len(rows) or not rows[lo][0].startswith(RESERVED_PREFIX):
+        return rows
+    hi = lo
+    while hi < len(rows) and rows[hi][0].startswith(RESERVED_PREFIX):
+        hi += 1
+    return rows[:lo] + rows[hi:]
 
 
 def _one(
@@ -154,16 +166,21 @@ def candidates(hall: Hall, rows: Sequence[SweepRow], at: dt.datetime) -> list[in
     those are candidates, so the reference sweep reports them.
     """
     at_us = to_us(at)
-    blobs = [r[3] for r in rows]
+    if not rows:
+        return []
+    _, all_matters, _, blobs, all_swept = zip(*rows, strict=True)  # columns, in C
     if None in blobs:  # rows written before clocks were kept: folded, and backfilled
         picked = {i for i, b in enumerate(blobs) if b is None}
         known = [i for i, b in enumerate(blobs) if b is not None]
+        blobs = tuple(blobs[i] for i in known)
+        all_matters = tuple(all_matters[i] for i in known)
+        all_swept = tuple(all_swept[i] for i in known)
     else:
         picked, known = set(), list(range(len(rows)))
     if not known:
         return sorted(picked)
     try:
-        packed = unpack([blobs[i] or b"" for i in known])
+        packed = unpack(blobs)
     except HallflowError:
         return sorted(picked | set(known))
     late = packed.last > at_us
@@ -175,8 +192,8 @@ def candidates(hall: Hall, rows: Sequence[SweepRow], at: dt.datetime) -> list[in
     else:
         owner, code, arrays = packed.owner, packed.code, packed.arrays
     if len(arrays):
-        levels, masks = unpack_swept([rows[i][4] for i in known])
-        matters = [rows[i][1] for i in known]
+        levels, masks = unpack_swept(all_swept)
+        matters = all_matters
         unknown = {m for m in set(matters) if m not in hall.catalogue}
         if unknown:  # a matter the catalogue no longer has: the reference reports the case
             picked |= {known[j] for j, m in enumerate(matters) if m in unknown}
@@ -191,7 +208,7 @@ def _evaluate(
     hall: Hall,
     arrays: ClockArrays,
     at_us: int,
-    matters: list[str],
+    matters: Sequence[str],
     owner: npt.NDArray[np.intp],
     code: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
@@ -227,7 +244,7 @@ def _rungs(
     hall: Hall,
     status: BulkStatus,
     arrays: ClockArrays,
-    matters: list[str],
+    matters: Sequence[str],
     owner: npt.NDArray[np.intp],
     code: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int64]:
