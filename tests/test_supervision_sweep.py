@@ -409,3 +409,35 @@ def test_the_halls_own_streams_are_not_swept(kind: str, tmp_path: Path) -> None:
     assert report.failures == [] and report.swept == 2
     assert {c for c, _ in report} == set(ids)
     store.close()
+
+
+def test_clocks_the_bulk_path_cannot_evaluate_go_to_the_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Any error of the bulk evaluation (timeline.bulk has had an IndexError) is confined by
+    splitting the chunk: the clocks at fault are swept by the reference rule."""
+    import numpy as np
+
+    import hallflow.supervision.sweep as module
+    from hallflow.timeline.compiled import to_us
+
+    ref, bulk = make_hall(MemoryStore()), make_hall(MemoryStore())
+    for hall in (ref, bulk):
+        for day in (2, 2, 3, 2, 4):
+            accepted(hall, day)
+    odd = to_us(at(3, 3, 11))  # the case accepted on 3 March
+    real = module.evaluate
+
+    def evaluate(calendar: Any, arrays: Any, when: Any) -> Any:
+        if (np.asarray(arrays.start) == odd).any():
+            raise IndexError("a bulk bug")
+        return real(calendar, arrays, when)
+
+    monkeypatch.setattr(module, "evaluate", evaluate)
+    when = at(3, 18, 12)
+    expected = reference_sweep(ref, when)
+    got = bulk_sweep(bulk, when, chunk=5)
+    assert got.failures == []
+    assert escalations(got) == escalations(expected)
+    assert "case-0003" in {c for c, _ in got}  # the odd case, swept by the reference
+    assert histories(bulk) == histories(ref)
