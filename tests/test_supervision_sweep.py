@@ -426,7 +426,7 @@ def test_clocks_the_bulk_path_cannot_evaluate_go_to_the_reference(
         for day in (2, 2, 3, 2, 4):
             accepted(hall, day)
     odd = to_us(at(3, 3, 11))  # the case accepted on 3 March
-    real = module.evaluate
+    from hallflow.timeline.bulk import evaluate as real
 
     def evaluate(calendar: Any, arrays: Any, when: Any) -> Any:
         if (np.asarray(arrays.start) == odd).any():
