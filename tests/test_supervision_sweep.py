@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from hallflow.cases.hall import Hall, HallSettings
 from hallflow.cases.supervision import SweepReport
@@ -23,7 +21,7 @@ from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store import MemoryStore, SQLiteStore
 from hallflow.store.base import EventStore
 from hallflow.supervision.sweep import sweep as bulk_sweep
-from hallflow.timeline import Limit, PauseReason
+from hallflow.timeline import PauseReason
 from hallflow.timeline.ladder import Ladder, Rung
 from tests.hall_fixtures import (
     APPLICANT,
@@ -36,6 +34,7 @@ from tests.hall_fixtures import (
     DeemedApproval,
     at,
 )
+from tests.strategies import ACTIONS, scripts
 
 PROMISED = frozenset({"promised"})
 LADDER = Ladder(
@@ -87,86 +86,6 @@ def make_hall(store: EventStore) -> Hall:
 
 
 # ---------------------------------------------------------------------- random halls
-
-Action = Callable[[Hall, str, dt.datetime], object]
-
-ACTIONS: dict[str, Action] = {
-    "accept": lambda h, c, t: h.accept(c, actor="clerk", at=t),
-    "correction": lambda h, c, t: h.request_correction(c, {"site": "missing"}, actor="clerk", at=t),
-    "supply": lambda h, c, t: h.supply(c, ["site"], actor="clerk", at=t),
-    "review": lambda h, c, t: h.sign(c, "review", actor="rev1", at=t),
-    "assign": lambda h, c, t: h.assign(c, "council", ["rev1", "rev2"], actor="chief", at=t),
-    "council1": lambda h, c, t: h.sign(c, "council", actor="rev1", at=t),
-    "council2": lambda h, c, t: h.sign(c, "council", actor="rev2", at=t),
-    "approve": lambda h, c, t: h.sign(c, "approve", actor="chief", at=t),
-    "suspend": lambda h, c, t: h.suspend(c, PauseReason.HEARING, actor="chief", at=t),
-    "exclude": lambda h, c, t: h.suspend(
-        c, PauseReason.EXPERT_REVIEW, actor="chief", at=t, length=Limit.working_days(3)
-    ),
-    "resume": lambda h, c, t: h.resume(c, actor="chief", at=t),
-    "extend": lambda h, c, t: h.extend(
-        c, Limit.working_days(4), clock="legal", actor="chief", at=t, reason="complex"
-    ),
-    "extend-promised": lambda h, c, t: h.extend(
-        c, Limit.working_days(2), clock="promised", actor="chief", at=t, reason="complex"
-    ),
-    "fire": lambda h, c, t: h.give_opinion(c, "Fire Brigade", True, actor="fire", at=t),
-    "land": lambda h, c, t: h.give_opinion(c, "Land Bureau", True, actor="land", at=t),
-    "decide": lambda h, c, t: h.decide(c, True, actor="chief", at=t, reasons="fine"),
-    "seal": lambda h, c, t: h.seal(c, "S-PLAN-1", actor="chief", at=t),
-    "deliver": lambda h, c, t: h.deliver(c, "in_person", actor="clerk", at=t),
-    "withdraw": lambda h, c, t: h.withdraw(c, actor="applicant", at=t, reason="changed plans"),
-}
-
-
-PATH = {
-    "plan-01": ["accept", "review", "assign", "council1", "council2", "approve"],
-    "plan-joint": ["accept", "fire", "review", "land", "approve"],
-}
-"""Each matter's way through review; then decide, seal, deliver."""
-SIDE = ["suspend", "exclude", "resume", "resume", "extend", "extend-promised", "withdraw"]
-
-
-@st.composite
-def scripts(draw: st.DrawFn) -> list[tuple[Any, ...]]:
-    """Steps in time order: submissions, commands on the cases, and sweeps (some at an
-    instant earlier than the newest event).
-
-    A command on a case is mostly the next one on its way (accept, the review steps,
-    decide, seal, deliver; a correction first when the site plan is missing), otherwise a
-    suspension, an excluded period, a resumption, an extension or a withdrawal; a command
-    the hall refuses is refused in both halls alike.
-    """
-    steps: list[tuple[Any, ...]] = []
-    when = at(3, 2, 9, 5) + dt.timedelta(minutes=draw(st.integers(0, 60 * 24 * 200)))
-    ways: list[list[str]] = []
-    for _ in range(draw(st.integers(4, 45))):
-        when += dt.timedelta(minutes=draw(st.sampled_from([7, 60, 60 * 20, 60 * 24 * 3])))
-        kind = draw(st.sampled_from(["submit", "act", "act", "act", "act", "act", "sweep"]))
-        if kind == "submit" or not ways:
-            matter = draw(st.sampled_from(["plan-01", "plan-01", "plan-joint"]))
-            materials = ["form"]
-            way = [*PATH[matter], "decide", "seal", "deliver"]
-            if matter == "plan-01":
-                if draw(st.booleans()):
-                    materials.append("site")
-                else:
-                    way = ["correction", "supply", *way]
-            steps.append(("submit", matter, materials, when))
-            ways.append(way)
-        elif kind == "act":
-            case = draw(st.integers(0, len(ways) - 1))
-            way = ways[case]
-            if way and draw(st.integers(0, 9)) < 8:
-                name = way.pop(0)
-            else:
-                name = draw(st.sampled_from(SIDE))
-            steps.append(("act", case, name, when))
-        else:
-            back = draw(st.sampled_from([0, 0, 0, 30, 60 * 24 * 2]))
-            steps.append(("sweep", when - dt.timedelta(minutes=back), draw(st.integers(1, 4))))
-    steps.append(("sweep", when + dt.timedelta(days=draw(st.integers(0, 40))), 3))
-    return steps
 
 
 def escalations(report: SweepReport) -> list[tuple[str, str, str, str, str]]:
