@@ -27,6 +27,7 @@ from hallflow.timeline import (
     Stopped,
     Unit,
 )
+from hallflow.timeline.ladder import Ladder, Rung
 
 __all__ = [
     "CalendarSpec",
@@ -2385,3 +2386,127 @@ __all__ += [
     "play_hall_plan",
     "rating_plans",
 ]
+
+
+# ---- escalation ladders (tests/test_ladder.py, tests/test_supervision_sweep.py)
+
+LADDER_CLOCK_NAMES = ("promised", "legal", "delivery")
+
+
+@st.composite
+def rungs(draw: st.DrawFn, code: str) -> Rung:
+    """A rung with a random action, addressee, clock set and threshold (-12..12 days)."""
+    clocks = draw(st.sets(st.sampled_from(LADDER_CLOCK_NAMES), min_size=1))
+    return Rung(
+        code,
+        draw(st.sampled_from(["reminder", "warning", "referral"])),
+        draw(st.sampled_from(["window", "department", "supervision office"])),
+        draw(st.sampled_from(["due {due}", "{remaining} {days} left on {clock}", "late"])),
+        clocks,
+        draw(st.integers(-12, 12)),
+    )
+
+
+@st.composite
+def ladders(draw: st.DrawFn, max_rungs: int = 6) -> Ladder:
+    """A ladder of 1..``max_rungs`` random rungs (codes ``r0``, ``r1``...)."""
+    count = draw(st.integers(1, max_rungs))
+    return Ladder("test", tuple(draw(rungs(f"r{i}")) for i in range(count)))
+
+
+__all__ += ["LADDER_CLOCK_NAMES", "ladders", "rungs"]
+
+
+# ---- supervision sweep scripts (tests/test_supervision_sweep.py; the hall of
+# tests/hall_fixtures.py: matters plan-01 and plan-joint, staff clerk, rev1, rev2, chief,
+# fire, land, seal S-PLAN-1)
+
+from collections.abc import Callable  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+_SH = ZoneInfo("Asia/Shanghai")
+
+Action = Callable[[Hall, str, dt.datetime], object]
+
+ACTIONS: dict[str, Action] = {
+    "accept": lambda h, c, t: h.accept(c, actor="clerk", at=t),
+    "correction": lambda h, c, t: h.request_correction(c, {"site": "missing"}, actor="clerk", at=t),
+    "supply": lambda h, c, t: h.supply(c, ["site"], actor="clerk", at=t),
+    "review": lambda h, c, t: h.sign(c, "review", actor="rev1", at=t),
+    "assign": lambda h, c, t: h.assign(c, "council", ["rev1", "rev2"], actor="chief", at=t),
+    "council1": lambda h, c, t: h.sign(c, "council", actor="rev1", at=t),
+    "council2": lambda h, c, t: h.sign(c, "council", actor="rev2", at=t),
+    "approve": lambda h, c, t: h.sign(c, "approve", actor="chief", at=t),
+    "suspend": lambda h, c, t: h.suspend(c, PauseReason.HEARING, actor="chief", at=t),
+    "exclude": lambda h, c, t: h.suspend(
+        c, PauseReason.EXPERT_REVIEW, actor="chief", at=t, length=Limit.working_days(3)
+    ),
+    "resume": lambda h, c, t: h.resume(c, actor="chief", at=t),
+    "extend": lambda h, c, t: h.extend(
+        c, Limit.working_days(4), clock="legal", actor="chief", at=t, reason="complex"
+    ),
+    "extend-promised": lambda h, c, t: h.extend(
+        c, Limit.working_days(2), clock="promised", actor="chief", at=t, reason="complex"
+    ),
+    "fire": lambda h, c, t: h.give_opinion(c, "Fire Brigade", True, actor="fire", at=t),
+    "land": lambda h, c, t: h.give_opinion(c, "Land Bureau", True, actor="land", at=t),
+    "decide": lambda h, c, t: h.decide(c, True, actor="chief", at=t, reasons="fine"),
+    "seal": lambda h, c, t: h.seal(c, "S-PLAN-1", actor="chief", at=t),
+    "deliver": lambda h, c, t: h.deliver(c, "in_person", actor="clerk", at=t),
+    "withdraw": lambda h, c, t: h.withdraw(c, actor="applicant", at=t, reason="changed plans"),
+}
+
+
+PATH = {
+    "plan-01": ["accept", "review", "assign", "council1", "council2", "approve"],
+    "plan-joint": ["accept", "fire", "review", "land", "approve"],
+}
+"""Each matter's way through review; then decide, seal, deliver."""
+SIDE = ["suspend", "exclude", "resume", "resume", "extend", "extend-promised", "withdraw"]
+
+
+@st.composite
+def scripts(draw: st.DrawFn) -> list[tuple[Any, ...]]:
+    """Steps in time order: submissions, commands on the cases, and sweeps (some at an
+    instant earlier than the newest event).
+
+    A command on a case is mostly the next one on its way (accept, the review steps,
+    decide, seal, deliver; a correction first when the site plan is missing), otherwise a
+    suspension, an excluded period, a resumption, an extension or a withdrawal; a command
+    the hall refuses is refused in both halls alike.
+    """
+    steps: list[tuple[Any, ...]] = []
+    when = dt.datetime(2026, 3, 2, 9, 5, tzinfo=_SH) + dt.timedelta(
+        minutes=draw(st.integers(0, 60 * 24 * 200))
+    )
+    ways: list[list[str]] = []
+    for _ in range(draw(st.integers(4, 45))):
+        when += dt.timedelta(minutes=draw(st.sampled_from([7, 60, 60 * 20, 60 * 24 * 3])))
+        kind = draw(st.sampled_from(["submit", "act", "act", "act", "act", "act", "sweep"]))
+        if kind == "submit" or not ways:
+            matter = draw(st.sampled_from(["plan-01", "plan-01", "plan-joint"]))
+            materials = ["form"]
+            way = [*PATH[matter], "decide", "seal", "deliver"]
+            if matter == "plan-01":
+                if draw(st.booleans()):
+                    materials.append("site")
+                else:
+                    way = ["correction", "supply", *way]
+            steps.append(("submit", matter, materials, when))
+            ways.append(way)
+        elif kind == "act":
+            case = draw(st.integers(0, len(ways) - 1))
+            way = ways[case]
+            if way and draw(st.integers(0, 9)) < 8:
+                name = way.pop(0)
+            else:
+                name = draw(st.sampled_from(SIDE))
+            steps.append(("act", case, name, when))
+        else:
+            back = draw(st.sampled_from([0, 0, 0, 30, 60 * 24 * 2]))
+            steps.append(("sweep", when - dt.timedelta(minutes=back), draw(st.integers(1, 4))))
+    steps.append(("sweep", when + dt.timedelta(days=draw(st.integers(0, 40))), 3))
+    return steps
+
+
+__all__ += ["ACTIONS", "PATH", "SIDE", "scripts"]

@@ -228,3 +228,64 @@ def test_lifecycle_benchmark_quick_json(tmp_path: Path) -> None:
     assert "concurrent: 2 processes x 3 clerks" in proc.stdout
     assert "| storage" in proc.stdout
     assert "per command (default)" in proc.stdout
+
+
+# ---- benchmarks/supervision.py --quick: structure only
+
+
+def test_supervision_benchmark_quick(tmp_path: Path) -> None:
+    pytest.importorskip("hallflow_zhenlai")
+    out = tmp_path / "supervision.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "supervision.py"),
+            "--quick",
+            "--cases",
+            "3000",
+            "--sample",
+            "40",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    assert data["cases"] == data["open_cases"] == 3000
+    bulk, second, reference = data["bulk"], data["second"], data["reference"]
+    assert bulk["swept"] == 3000 and bulk["failures"] == 0
+    assert bulk["folded"] == data["escalating_cases"] > 0  # only the escalating cases folded
+    assert bulk["escalations"] >= data["escalating_cases"]
+    assert (second["escalations"], second["folded"], second["failures"]) == (0, 0, 0)
+    assert data["memory_peak_mib"] > 0 and data["ratio"] > 0
+    assert reference["sample"] == 40 and reference["recorded_in_sample"] == 0
+    assert reference["recorded_later_in_sample"] > 0
+    assert "bulk sweep" in proc.stdout and "ratio" in proc.stdout
+    # the store is cached: a second run builds nothing
+    again = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "supervision.py"),
+            "--cases",
+            "3000",
+            "--sample",
+            "10",
+            "--cache",
+            str(tmp_path / "cache"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "built" not in again.stdout
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".sqlite"]

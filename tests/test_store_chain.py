@@ -1268,7 +1268,7 @@ def test_a_schema_1_file_migrates_and_verifies(legacy: Path) -> None:
     keys = _rows(legacy, "SELECT case_id, key, version FROM idempotency")
     assert len(before) == 22 and keys
     with SQLiteStore(legacy) as store:
-        assert _rows(legacy, "PRAGMA user_version")[0][0] == SCHEMA_VERSION == 2
+        assert _rows(legacy, "PRAGMA user_version")[0][0] == SCHEMA_VERSION == 3
         report = store.verify()
         assert report.ok, report.breaks
         assert (report.cases, report.events, report.positions) == (3, 22, 3)

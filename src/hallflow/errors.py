@@ -31,6 +31,7 @@ __all__ = [
     "HoursError",
     "IdempotencyError",
     "IdentityError",
+    "LadderError",
     "LimitError",
     "MaterialsError",
     "ModelError",
@@ -179,6 +180,22 @@ class ExtensionRefusedError(ClockError):
 
 class BulkInputError(ClockError, ValueError):
     """Arrays given to the bulk clock evaluation are malformed (shapes, sentinels, order)."""
+
+
+class LadderError(ClockError, ValueError):
+    """An escalation ladder or one of its rungs is malformed.
+
+    Attributes:
+        field: the field at fault.
+        rule: the rule broken.
+        value: the value given.
+    """
+
+    def __init__(self, field: str, rule: str, value: object) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        super().__init__(f"{field}={_shown(value)}: {rule}")
 
 
 class SealError(HallflowError):

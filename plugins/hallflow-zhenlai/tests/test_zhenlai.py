@@ -7,6 +7,7 @@ import itertools
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+import attrs
 import hallflow_zhenlai
 import pytest
 from hallflow_zhenlai import plugin
@@ -261,7 +262,8 @@ def test_ladder_ignores_the_legal_clock_and_closed_or_paused_clocks() -> None:
     late = at(12, 31)
     status = clock.status(late)
     assert len(ladder(status)) == 4
-    assert tuple(plugin.hallflow_escalations(None, None, "legal", status, late)) == ()  # type: ignore[arg-type]
+    assert plugin.LADDER.reached(attrs.evolve(status, name="legal")) == ()
+    assert tuple(plugin.hallflow_escalation_ladders(None)) == (plugin.LADDER,)  # type: ignore[arg-type]
     stopped = clock.stop(at(11, 20))
     assert ladder(stopped.status(late)) == ()
     paused = clock.pause(at(11, 5), PauseReason.EXPERT_REVIEW)

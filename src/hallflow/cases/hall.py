@@ -74,6 +74,7 @@ from hallflow.store.base import CaseRow, EventStore, utc_now
 from hallflow.store.chain import Checkpoint
 from hallflow.timeline.clock import Clock, ClockPolicy
 from hallflow.timeline.events import PauseReason
+from hallflow.timeline.ladder import Ladder
 from hallflow.timeline.limits import Limit
 
 __all__ = ["APPLICANT", "SUPERVISION", "Hall", "HallSettings"]
@@ -175,6 +176,7 @@ class Hall:
         ]
         self._cache: OrderedDict[str, Case] = OrderedDict()
         self._rows: dict[str, CaseRow] = {}
+        self._ladders: dict[str, Ladder | None] = {}  # per matter (cases.supervision)
         self._cache_lock = threading.Lock()
         rules: dict[type[Any], Rule[Any]] = {}
         for phase in (intake, review, joint, decision, closing):
@@ -906,7 +908,12 @@ class Hall:
     # ------------------------------------------------------------------ supervision
 
     def sweep(self, at: dt.datetime) -> SweepReport:
-        """Apply the escalation hooks to every open case's clocks at ``at``.
+        """Apply the escalation hooks and ladders to every open case's clocks at ``at``.
+
+        The per-case sweep: it folds every open case. It is the reference of the bulk sweep,
+        :func:`hallflow.supervision.sweep.sweep`, which folds only the cases whose clocks rose
+        a warning level or a ladder rung and records the same escalations (the production
+        path; see docs/supervision.md).
 
         Each escalation is recorded once per case, clock and code (an ``escalated`` event by
         the supervision actor), so a sweep run twice records nothing twice. An escalation

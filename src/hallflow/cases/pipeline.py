@@ -36,6 +36,7 @@ from hallflow.cases.case import Case, fold, fold_more
 from hallflow.cases.commands import CaseCommand, Submit
 from hallflow.cases.commands import digest as command_digest
 from hallflow.cases.lifecycle import CaseState, Command, next_state
+from hallflow.cases.sweepstate import packed_clocks
 from hallflow.cases.upcast import CURRENT_SCHEMA
 from hallflow.errors import (
     CaseCommandError,
@@ -48,6 +49,8 @@ from hallflow.errors import (
 )
 from hallflow.model.org import Power
 from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
+from hallflow.timeline.compiled import to_us
+from hallflow.timeline.packed import with_last
 
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
@@ -413,6 +416,9 @@ class Pipeline:
 
         The due instant is recomputed only when the new events can move it; otherwise the
         previous row's due is kept (a running clock's due does not depend on the instant).
+        The same goes for what the supervision sweep reads (:mod:`hallflow.cases.sweepstate`):
+        the open clocks are packed again, and what the sweep acknowledged is reset, only when
+        the events can move a clock; otherwise only the last event's instant is updated.
         """
         kinds = list(kinds)
         if (
@@ -420,9 +426,13 @@ class Pipeline:
             and previous.version + len(kinds) == case.version
             and case.state is CaseState.REVIEWING
             and previous.state == CaseState.REVIEWING.value
+            and previous.clocks
             and all(kind in _NEUTRAL for kind in kinds)
         ):
-            return attrs.evolve(previous, version=case.version)
+            last = to_us(case.history[-1].at)
+            return attrs.evolve(
+                previous, version=case.version, clocks=with_last(previous.clocks, last)
+            )
         due: dt.datetime | None = None
         if not case.closed and case.state is not CaseState.SEALED and case.clock_events:
             matter = self.hall.catalogue.get(case.matter)
@@ -442,6 +452,7 @@ class Pipeline:
             state=case.state.value,
             due=due,
             version=case.version,
+            clocks=packed_clocks(self.hall, case),
         )
 
 

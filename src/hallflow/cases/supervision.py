@@ -1,10 +1,16 @@
 """The supervision sweep over a hall's open cases: escalations, deemed approvals.
 
-The sweep reads each open case, asks the escalation hooks about each of its clocks, and
-records what is new. It survives its hall: a case changed by a concurrent command is read
-again and swept again (a few times), and a case it cannot sweep — a history that does not
-replay, a plugin that fails on it — is reported with the error, never allowed to stop the
-pass for the other cases.
+This is the per-case sweep, the reference: it reads each open case, asks the escalation
+hooks and the matter's ladders (:mod:`hallflow.timeline.ladder`, evaluated one clock at a
+time) about each of its clocks, and records what is new. The production path is the bulk
+sweep (:mod:`hallflow.supervision.sweep`), which reads the clocks the store keeps, evaluates
+them and the ladders in bulk, and calls :func:`sweep_case` only on the cases whose clocks
+rose a level or a rung; a property test checks that both record the same escalations.
+
+It survives its hall: a case changed by a concurrent command is read again and swept again
+(a few times), and a case it cannot sweep — a history that does not replay, a plugin that
+fails on it — is reported with the error, never allowed to stop the pass for the other
+cases.
 """
 
 from __future__ import annotations
@@ -18,19 +24,23 @@ from hallflow.cases.case import Case
 from hallflow.cases.commands import RESERVED_PREFIX
 from hallflow.cases.lifecycle import CaseState
 from hallflow.cases.pipeline import SUPERVISION, event
+from hallflow.cases.sweepstate import CLOCK_NAMES, SWEPT_STATES
 from hallflow.errors import CaseStateError, ConcurrencyError
+from hallflow.model.catalogue import Matter
 from hallflow.plugins.policy import Escalation, EscalationAction
 from hallflow.store.base import NewEvent
+from hallflow.timeline.ladder import Ladder, combine
 
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["SweepFailure", "SweepReport", "sweep"]
+__all__ = ["CaseSwept", "SweepFailure", "SweepReport", "ladder_of", "sweep", "sweep_case"]
 
 RETRIES = 5
 """How many times a case changed under the sweep is read and swept again."""
 
 _SWEPT = (CaseState.REVIEWING, CaseState.SUSPENDED, CaseState.DECIDED, CaseState.SEALED)
+assert frozenset(_SWEPT) == SWEPT_STATES
 
 
 @attrs.define(frozen=True, slots=True)
@@ -54,12 +64,44 @@ class SweepReport(list[tuple[str, Escalation]]):
     Attributes:
         failures: the cases it could not sweep, with their errors.
         swept: how many cases it swept.
+        folded: how many cases it read and folded (every case for the per-case sweep; the
+            candidates for the bulk sweep).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.failures: list[SweepFailure] = []
         self.swept = 0
+        self.folded = 0
+
+
+@attrs.define(frozen=True, slots=True)
+class CaseSwept:
+    """What sweeping one case did.
+
+    Attributes:
+        found: the escalations recorded, with the case id.
+        version: the case's version after them (and after the deemed approval, if any).
+        seen: for each clock code (:data:`~hallflow.cases.sweepstate.CLOCK_NAMES`), the
+            warning level and ladder rung mask the sweep saw: what it acknowledged.
+        deemed: a deemed approval followed.
+    """
+
+    found: list[tuple[str, Escalation]]
+    version: int
+    seen: dict[int, tuple[int, int]]
+    deemed: bool
+
+
+def ladder_of(hall: Hall, matter: Matter) -> Ladder | None:
+    """The ladders of ``matter`` combined (``hallflow_escalation_ladders``), cached per hall."""
+    cache = hall._ladders
+    if matter.code in cache:
+        return cache[matter.code]
+    batches = hall.plugins.hook.hallflow_escalation_ladders(matter=matter)
+    found = combine([ladder for batch in batches if batch for ladder in batch])
+    cache[matter.code] = found
+    return found
 
 
 def sweep(hall: Hall, at: dt.datetime) -> SweepReport:
@@ -70,14 +112,23 @@ def sweep(hall: Hall, at: dt.datetime) -> SweepReport:
             if row.case_id.startswith(RESERVED_PREFIX):
                 continue
             report.swept += 1
+            report.folded += 1
             try:
-                report.extend(_sweep_case(hall, row.case_id, at))
+                report.extend(sweep_case(hall, row.case_id, at).found)
             except Exception as exc:  # isolated and reported: one case never stops the pass
                 report.failures.append(SweepFailure(row.case_id, str(exc), type(exc).__name__))
     return report
 
 
-def _sweep_case(hall: Hall, case_id: str, at: dt.datetime) -> list[tuple[str, Escalation]]:
+def sweep_case(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
+    """Sweep one case at ``at``: record its new escalations and rungs (the reference rule).
+
+    A case changed by a concurrent command is read and swept again (up to :data:`RETRIES`
+    times).
+
+    Raises:
+        HallflowError: the case cannot be swept (the caller reports it).
+    """
     for attempt in range(RETRIES):
         try:
             return _sweep_once(hall, case_id, at)
@@ -85,14 +136,15 @@ def _sweep_case(hall: Hall, case_id: str, at: dt.datetime) -> list[tuple[str, Es
             # a concurrent command changed the case or moved it on: read it again
             if attempt == RETRIES - 1:
                 raise
-    return []  # pragma: no cover - the loop returns or raises
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> list[tuple[str, Escalation]]:
+def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
     case = hall.case(case_id)
     if case.state not in _SWEPT:
-        return []
+        return CaseSwept([], case.version, {}, False)
     matter = hall.catalogue.get(case.matter)
+    ladder = ladder_of(hall, matter)
     when = max(at, case.history[-1].at)
     done = {
         (e.payload.get("clock"), e.payload.get("code"))
@@ -102,12 +154,22 @@ def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> list[tuple[str, Es
     events: list[NewEvent] = []
     found: list[tuple[str, Escalation]] = []
     deem = False
+    seen: dict[int, tuple[int, int]] = {}
     for name, clock in hall.clocks(case).items():
         status = clock.status(max(when, clock.events[-1].at))
         batches = hall.plugins.hook.hallflow_escalations(
             matter=matter, case=case, clock=name, status=status, at=when
         )
-        for escalation in (e for batch in batches if batch for e in batch):
+        due = [e for batch in batches if batch for e in batch]
+        if ladder is not None:
+            due += [
+                Escalation(r.code, r.action, r.to, r.text(status)) for r in ladder.reached(status)
+            ]
+        seen[CLOCK_NAMES.index(name)] = (
+            int(status.level),
+            0 if ladder is None else ladder.mask(status),
+        )
+        for escalation in due:
             if (name, escalation.code) in done:
                 continue
             done.add((name, escalation.code))
@@ -127,9 +189,10 @@ def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> list[tuple[str, Es
             deem = deem or escalation.action is EscalationAction.DEEMED_APPROVAL
     if events:
         case = hall._pipeline.commit(case, events, when, None, None)
-    if deem and _may_deem(case):
-        hall.deem_approved(case_id, at=when)
-    return found
+    deemed = deem and _may_deem(case)
+    if deemed:
+        case = hall.deem_approved(case_id, at=when)
+    return CaseSwept(found, case.version, seen, deemed)
 
 
 def _may_deem(case: Case) -> bool:

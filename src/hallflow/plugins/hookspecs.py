@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hallflow.supervision.evaluation import DefaultRating
     from hallflow.supervision.scoring import ScoringScheme
     from hallflow.timeline.clock import ClockStatus
+    from hallflow.timeline.ladder import Ladder
     from hallflow.timeline.limits import Limit
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -323,9 +324,12 @@ def hallflow_escalations(
 ) -> Iterable[Escalation] | None:
     """What supervision does about a clock now (a reminder, a warning, a referral).
 
-    Called by ``Hall.sweep`` for every open case and each of its clocks. Every plugin's
-    escalations are collected; each is recorded once per case, clock and code, so a sweep
-    run twice records nothing twice.
+    Called by ``Hall.sweep`` for every open case and each of its clocks; the bulk sweep
+    (:func:`hallflow.supervision.sweep.sweep`) calls it only for the clocks whose warning
+    level or ladder rungs rose since the case last changed, so an implementation answers
+    only for clocks at the reminder or overdue level (rules on thresholds belong in
+    ``hallflow_escalation_ladders``). Every plugin's escalations are collected; each is
+    recorded once per case, clock and code, so a sweep run twice records nothing twice.
 
     Args:
         matter: the matter.
@@ -336,6 +340,24 @@ def hallflow_escalations(
 
     Returns:
         The escalations due, or None.
+    """
+
+
+@hookspec
+def hallflow_escalation_ladders(matter: Matter) -> Iterable[Ladder] | None:
+    """The escalation ladders (催办 ladders) that watch the clocks of a matter's cases, as data.
+
+    Called by the sweeps (``Hall.sweep`` and :func:`hallflow.supervision.sweep.sweep`), once
+    per matter and hall. Every plugin's ladders are collected and evaluated together; a rung
+    reached is recorded like an escalation (once per case, clock and code). Ladders are
+    evaluated on a million clocks at once with numpy, so a rule that only compares a clock's
+    remaining time with a threshold belongs here rather than in ``hallflow_escalations``.
+
+    Args:
+        matter: the matter.
+
+    Returns:
+        The ladders (:class:`hallflow.timeline.ladder.Ladder`), or None.
     """
 
 

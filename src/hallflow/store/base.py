@@ -46,7 +46,11 @@ __all__ = [
     "PreparedAppend",
     "PreparedEvent",
     "StoredEvent",
+    "SweepMark",
+    "SweepRow",
     "bound_text",
+    "check_marks",
+    "check_sweep_query",
     "decode_instant",
     "encode_instant",
     "prepare_append",
@@ -95,6 +99,11 @@ def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
 
 def _nonempty_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     _check_text(attribute.name, value, nonempty=True)
+
+
+def _bytes_or_none(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and type(value) is not bytes:
+        raise AppendRequestError(attribute.name, value, "must be bytes or None")
 
 
 def _version(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -185,6 +194,13 @@ class CaseRow:
         state: the case's state after the events appended with this row.
         due: when the case's running limit expires, or None when no clock runs.
         version: the case's version after the append; it must equal the new version.
+        clocks: what the supervision sweep reads of the case: its open clocks' compiled
+            state and its last event's instant, packed (:mod:`hallflow.timeline.packed`);
+            ``b""`` when no clock is to be swept, None when not computed (a row written
+            before stores kept it). Opaque to the store.
+        swept: what the sweep has acknowledged of those clocks (levels and ladder rungs,
+            :func:`hallflow.timeline.packed.pack_swept`), or None for nothing yet. Also
+            written by :meth:`EventStore.put_swept`, outside the hash chains (a cache).
     """
 
     case_id: str = attrs.field(validator=_nonempty_text)
@@ -194,6 +210,49 @@ class CaseRow:
     state: str = attrs.field(validator=_text)
     due: dt.datetime | None = attrs.field(validator=_aware_or_none)
     version: int = attrs.field(validator=_version)
+    clocks: bytes | None = attrs.field(default=None, validator=_bytes_or_none)
+    swept: bytes | None = attrs.field(default=None, validator=_bytes_or_none)
+
+
+SweepRow = tuple[str, str, int, bytes | None, bytes | None]
+"""A row as a sweep reads it: ``(case_id, matter, version, clocks, swept)``."""
+
+SweepMark = tuple[str, int, bytes | None, bytes]
+"""What a sweep writes back: ``(case_id, version, clocks or None to keep, swept)``."""
+
+
+def check_sweep_query(after: object, limit: object) -> None:
+    """Validate the arguments of :meth:`EventStore.open_clocks`."""
+    query_text("after", after, optional=True)
+    if type(limit) is not int or limit < 1:
+        raise StoreArgumentError("limit", limit, "must be an int of at least 1")
+
+
+def check_marks(marks: object) -> list[SweepMark]:
+    """Validate the argument of :meth:`EventStore.put_swept`; return it as a list."""
+    if isinstance(marks, (str, bytes)) or not isinstance(marks, Sequence):
+        raise StoreArgumentError(
+            "marks", marks, "must be a sequence of (id, version, clocks, swept)"
+        )
+    out: list[SweepMark] = []
+    for i, mark in enumerate(marks):
+        ok = (
+            isinstance(mark, tuple)
+            and len(mark) == 4
+            and type(mark[0]) is str
+            and type(mark[1]) is int
+            and mark[1] >= 1
+            and (mark[2] is None or type(mark[2]) is bytes)
+            and type(mark[3]) is bytes
+        )
+        if not ok:
+            raise StoreArgumentError(
+                f"marks[{i}]",
+                mark,
+                "must be (case_id: str, version: int >= 1, bytes | None, bytes)",
+            )
+        out.append(mark)
+    return out
 
 
 class EventStore(Protocol):
@@ -293,6 +352,36 @@ class EventStore(Protocol):
 
     def case_ids(self) -> list[str]:
         """Return the ids of every stored case, sorted."""
+        ...
+
+    def open_clocks(self, after: str | None = None, limit: int = 10_000) -> list[SweepRow]:
+        """Return the next ``limit`` rows a sweep reads, after case id ``after`` (keyset).
+
+        The rows of cases whose ``clocks`` is not ``b""`` (open clocks, or not computed),
+        ordered by case id; call again with the last id returned until the list is empty.
+        Memory is bounded by ``limit``.
+
+        Raises:
+            StoreArgumentError: ``after`` is not a str or None, or ``limit`` not an int >= 1.
+        """
+        ...
+
+    def put_swept(self, marks: Sequence[SweepMark]) -> int:
+        """Record what a sweep has acknowledged, for each case still at the version given.
+
+        A cache beside the log: it changes no event, no version and no hash chain; a case
+        whose version moved meanwhile is left as it is (the next sweep sees it again).
+
+        Args:
+            marks: ``(case_id, version, clocks, swept)``: the row's new ``swept`` value
+                and, unless ``clocks`` is None, its new ``clocks`` value.
+
+        Returns:
+            How many rows were updated.
+
+        Raises:
+            StoreArgumentError: a mark is malformed.
+        """
         ...
 
     def key_version(self, case_id: str, key: str) -> int | None:

@@ -29,7 +29,11 @@ from hallflow.store.base import (
     KeyRecord,
     NewEvent,
     StoredEvent,
+    SweepMark,
+    SweepRow,
     bound_text,
+    check_marks,
+    check_sweep_query,
     decode_instant,
     encode_instant,
     prepare_append,
@@ -332,6 +336,32 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             return sorted(self._events)
+
+    def open_clocks(self, after: str | None = None, limit: int = 10_000) -> list[SweepRow]:
+        """The next rows a sweep reads; see :meth:`hallflow.store.base.EventStore.open_clocks`."""
+        check_sweep_query(after, limit)
+        start = after or ""
+        with self._lock:
+            self._check_open()
+            rows = [r for r in self._rows.values() if r.case_id > start and r.clocks != b""]
+        rows.sort(key=lambda r: r.case_id)
+        return [(r.case_id, r.matter, r.version, r.clocks, r.swept) for r in rows[:limit]]
+
+    def put_swept(self, marks: Sequence[SweepMark]) -> int:
+        """Record what a sweep acknowledged (:meth:`hallflow.store.base.EventStore.put_swept`)."""
+        rows = check_marks(marks)
+        done = 0
+        with self._lock:
+            self._check_open()
+            for case_id, version, clocks, swept in rows:
+                row = self._rows.get(case_id)
+                if row is None or row.version != version:
+                    continue
+                self._rows[case_id] = attrs.evolve(
+                    row, swept=swept, clocks=row.clocks if clocks is None else clocks
+                )
+                done += 1
+        return done
 
     def close(self) -> None:
         """Drop everything; later calls raise StoreError."""

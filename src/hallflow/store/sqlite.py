@@ -64,7 +64,11 @@ from hallflow.store.base import (
     NewEvent,
     PreparedAppend,
     StoredEvent,
+    SweepMark,
+    SweepRow,
     bound_text,
+    check_marks,
+    check_sweep_query,
     decode_instant,
     prepare_append,
     query_text,
@@ -179,25 +183,45 @@ _MIGRATIONS: tuple[tuple[str | Callable[[sqlite3.Connection], None], ...], ...] 
         """,
         _backfill_chains,
     ),
+    # 3: what the supervision sweep reads and acknowledges, on the case row. Rows written
+    # before are NULL ("not computed"): the sweep computes them from the events the first
+    # time it meets them (hallflow.supervision.sweep), the store cannot.
+    (
+        "ALTER TABLE cases ADD COLUMN clocks BLOB",
+        "ALTER TABLE cases ADD COLUMN swept BLOB",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this hallflow writes (``PRAGMA user_version``)."""
 
-_ROW_UPDATABLE = ("matter", "applicant", '"window"', "state", "due_utc", "due_tz")
+_ROW_UPDATABLE = (
+    "matter",
+    "applicant",
+    '"window"',
+    "state",
+    "due_utc",
+    "due_tz",
+    "clocks",
+    "swept",
+)
 """The row's columns besides its key and version."""
 
 DURABILITIES = ("full", "strict", "normal")
 """The ``durability`` settings of :class:`SQLiteStore`."""
 
 _ROW_COLUMNS = ", ".join(("case_id", *_ROW_UPDATABLE, "version"))
-_INSERT_ROW = f"INSERT INTO cases ({_ROW_COLUMNS}, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_ROW = f"INSERT INTO cases ({_ROW_COLUMNS}, head) VALUES ({', '.join('?' * 11)})"
 _INSERT_EVENTS = (
     "INSERT INTO events (case_id, seq, kind, actor, at_utc, at_tz, schema, payload, "
     "recorded_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_CHAIN = "INSERT INTO chain (position, case_id, version, head, link) VALUES (?, ?, ?, ?, ?)"
 _NEWEST_LINK = "SELECT position, link FROM chain ORDER BY position DESC LIMIT 1"
+_OPEN_CLOCKS = (
+    "SELECT case_id, matter, version, clocks, swept FROM cases "
+    "WHERE case_id > ? AND (clocks IS NULL OR length(clocks) > 0) ORDER BY case_id LIMIT ?"
+)
 
 
 class _Tail:
@@ -231,6 +255,10 @@ class SQLiteStore:
             transaction). ``"normal"``: syncs only at checkpoints — still safe against a
             killed process and never corrupt, but the last appends before a power cut or
             OS crash may roll back. Choose ``"normal"`` only where that is acceptable.
+        cache_mib: the page cache of each connection, in MiB (SQLite's default, 2 MiB, when
+            None). A process that reads and writes all over a large file — the bulk
+            supervision sweep — runs much faster with more (each thread's connection has
+            its own cache).
 
     Raises:
         StoreError: the file cannot be opened as a hallflow store.
@@ -244,8 +272,12 @@ class SQLiteStore:
         timeout: float = 30.0,
         clock: Clock | None = None,
         durability: str = "full",
+        cache_mib: int | None = None,
     ) -> None:
         self._path = os.fspath(path)
+        if cache_mib is not None and (type(cache_mib) is not int or not 1 <= cache_mib <= 65536):
+            raise StoreError(f"cache_mib={cache_mib!r} must be None or an int in 1..65536")
+        self._cache_kib = None if cache_mib is None else cache_mib * 1024
         if self._path == ":memory:" or self._path == "" or self._path.startswith("file:"):
             raise StoreError(
                 f"SQLiteStore needs a file path, not {self._path!r} (each thread would get "
@@ -420,16 +452,25 @@ class SQLiteStore:
                 return int(seen[1])
         expected_version = request.expected_version
         r = request.row
-        new = (r.matter, r.applicant, r.window, r.state, request.due_utc, request.due_tz)
+        new = (
+            r.matter,
+            r.applicant,
+            r.window,
+            r.state,
+            request.due_utc,
+            request.due_tz,
+            r.clocks,
+            r.swept,
+        )
         found = conn.execute(
-            'SELECT version, matter, applicant, "window", state, due_utc, due_tz, head '
-            "FROM cases WHERE case_id = ?",
+            'SELECT version, matter, applicant, "window", state, due_utc, due_tz, clocks, '
+            "swept, head FROM cases WHERE case_id = ?",
             (case_id,),
         ).fetchone()
         actual = 0 if found is None else int(found[0])
         if actual != expected_version:
             return ConcurrencyError(case_id, expected_version, actual)
-        head = ZERO if found is None else _text_or_empty(found[7])
+        head = ZERO if found is None else _text_or_empty(found[9])
         rows = []
         seq = expected_version
         for e in request.events:
@@ -638,6 +679,36 @@ class SQLiteStore:
             rows = conn.execute("SELECT case_id FROM cases ORDER BY case_id").fetchall()
         return [r[0] for r in rows]
 
+    def open_clocks(self, after: str | None = None, limit: int = 10_000) -> list[SweepRow]:
+        """The next rows a sweep reads; see :meth:`hallflow.store.base.EventStore.open_clocks`.
+
+        A keyset read in case-id order (the primary key): one short read transaction per
+        call, so writers go on between chunks.
+        """
+        check_sweep_query(after, limit)
+        conn = self._connection()
+        with self._guard():
+            return conn.execute(_OPEN_CLOCKS, (after or "", limit)).fetchall()
+
+    def put_swept(self, marks: Sequence[SweepMark]) -> int:
+        """Record what a sweep acknowledged (:meth:`hallflow.store.base.EventStore.put_swept`).
+
+        One transaction for all the marks, each applied only if its case is still at the
+        version given.
+        """
+        rows = check_marks(marks)
+        if not rows:
+            return 0
+        conn = self._connection()
+        with self._guard(), self._write(conn):
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE cases SET swept = ?4, clocks = COALESCE(?3, clocks) "
+                "WHERE case_id = ?1 AND version = ?2",
+                rows,
+            )
+            return conn.total_changes - before
+
     def close(self) -> None:
         """Close every thread's connection; later calls raise StoreError.
 
@@ -703,6 +774,8 @@ class SQLiteStore:
                     f"a hallflow store needs a file system that supports it"
                 )
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            if self._cache_kib is not None:
+                conn.execute(f"PRAGMA cache_size = -{self._cache_kib}")
             _migrate(conn)
         except BaseException:
             conn.close()
@@ -769,7 +842,7 @@ def _user_version(conn: sqlite3.Connection) -> int:
 
 
 def _case_row(r: Any) -> CaseRow:
-    case_id, matter, applicant, window, state, due_utc, due_tz, version = r
+    case_id, matter, applicant, window, state, due_utc, due_tz, clocks, swept, version = r
     return CaseRow(
         case_id=case_id,
         matter=matter,
@@ -778,6 +851,8 @@ def _case_row(r: Any) -> CaseRow:
         state=state,
         due=None if due_utc is None else decode_instant(due_utc, due_tz),
         version=version,
+        clocks=clocks,
+        swept=swept,
     )
 
 

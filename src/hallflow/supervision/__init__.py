@@ -4,6 +4,8 @@ Sweeps, calendar changes, evaluations, complaints, scoring, accountability, stat
 reports, all read from the event store. This package sits above :mod:`hallflow.cases` and
 the store (it imports them; they never import it) and below the demo and the CLI.
 
+* :mod:`~hallflow.supervision.sweep` — the bulk sweep over the store's open clocks
+  (escalation ladders as data, the imperative hook only for clocks whose level rose).
 * :mod:`~hallflow.supervision.calendar_change` — a published notice replaces a provisional
   year: recompute every open clock, record the due dates that moved.
 * :mod:`~hallflow.supervision.evaluation`, :mod:`~hallflow.supervision.complaints` —
@@ -18,6 +20,7 @@ Plots and Parquet need the ``report`` extra (matplotlib, pyarrow); they are impo
 when used.
 """
 
+from hallflow.cases.supervision import SweepFailure, SweepReport
 from hallflow.supervision.accountability import AccountabilityRecord, AccountabilityReport, records
 from hallflow.supervision.calendar_change import (
     CalendarChange,
@@ -69,6 +72,7 @@ from hallflow.supervision.stats import (
     compute,
     summarise,
 )
+from hallflow.supervision.sweep import sweep
 from hallflow.supervision.words import calendar_duration, clock_words, overdue_words
 
 __all__ = [
@@ -105,6 +109,8 @@ __all__ = [
     "SubjectScore",
     "Summary",
     "Supervision",
+    "SweepFailure",
+    "SweepReport",
     "Table",
     "apply_calendar_change",
     "assess",
@@ -122,6 +128,7 @@ __all__ = [
     "scheme_of",
     "score_month",
     "summarise",
+    "sweep",
     "to_csv",
     "to_json",
     "with_published_year",

@@ -32,6 +32,7 @@ from hallflow.timeline.events import (
     Started,
     Stopped,
 )
+from hallflow.timeline.ladder import Ladder, Rung
 from hallflow.timeline.limits import Limit, Unit
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Evaluation",
     "Excluded",
     "Extended",
+    "Ladder",
     "Limit",
     "Outcome",
     "PauseReason",
@@ -53,6 +55,7 @@ __all__ = [
     "Recomputed",
     "Restarted",
     "Resumed",
+    "Rung",
     "Started",
     "Stopped",
     "Unit",

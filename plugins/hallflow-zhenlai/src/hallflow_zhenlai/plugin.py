@@ -13,7 +13,8 @@ What the plugin contributes:
 
 * the case kinds of the five-kind system plus escalated cases;
 * a limit policy with no required compression and a green-channel factor of 1/2;
-* the reminder ladder (advance notice, reminder, warning, referral) on the promised clock;
+* the reminder ladder (advance notice, reminder, warning, referral) on the promised clock,
+  as data (:data:`LADDER`);
 * approval seals held by the department's chief representative;
 * a co-department's silence on a joint matter counts as consent;
 * fees given as a range are charged at the lower bound;
@@ -22,12 +23,10 @@ What the plugin contributes:
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from fractions import Fraction
 
 from hallflow import hookimpl
-from hallflow.cases.case import Case
 from hallflow.model.catalogue import (
     ESCALATED,
     IMMEDIATE,
@@ -41,12 +40,14 @@ from hallflow.model.catalogue import (
 from hallflow.model.org import Role
 from hallflow.plugins.policy import Escalation, EscalationAction, LimitPolicy
 from hallflow.seals import SealKind
-from hallflow.timeline.clock import ClockState, ClockStatus, WarningLevel
-from hallflow.timeline.limits import Limit, Unit
+from hallflow.timeline.clock import ClockStatus
+from hallflow.timeline.ladder import Ladder, Rung
+from hallflow.timeline.limits import Limit
 
 __all__ = [
     "CATALOGUE_SOURCE",
     "KINDS",
+    "LADDER",
     "LADDER_CLOCKS",
     "LIMIT_POLICY",
     "NOTICE_BEFORE",
@@ -56,7 +57,7 @@ __all__ = [
     "TO_COMPLETE",
     "WARNING_AFTER",
     "hallflow_case_kinds",
-    "hallflow_escalations",
+    "hallflow_escalation_ladders",
     "hallflow_fee_range_rule",
     "hallflow_limit_policy",
     "hallflow_matters",
@@ -140,111 +141,92 @@ _WINDOW = "acceptance window (受理窗口)"
 _DEPARTMENT = "responsible department (审批责任部门)"
 _LEADER = "responsible department (审批责任部门), copied to a county government leader"
 _SUPERVISION = "county supervision authority (县行政监察机关)"
-_DAY = dt.timedelta(days=1)
 
+LADDER = Ladder(
+    "zhenlai",
+    (
+        Rung(
+            "zhenlai-notice",
+            "reminder",
+            _WINDOW,
+            "Advance notice (催办预告): the limit falls due at {due}.",
+            LADDER_CLOCKS,
+            NOTICE_BEFORE,
+        ),
+        Rung(
+            "zhenlai-reminder",
+            "reminder",
+            _DEPARTMENT,
+            f"Reminder (催办通知): the limit fell due at {{due}}; close within "
+            f"{WARNING_AFTER} {{days}}.",
+            LADDER_CLOCKS,
+            0,
+        ),
+        Rung(
+            "zhenlai-warning",
+            "warning",
+            _LEADER,
+            f"Warning (催办警告): not closed {WARNING_AFTER} {{days}} after the limit; "
+            f"close within {REFERRAL_AFTER - WARNING_AFTER} {{days}}.",
+            LADDER_CLOCKS,
+            -WARNING_AFTER,
+        ),
+        Rung(
+            "zhenlai-referral",
+            "referral",
+            _SUPERVISION,
+            "Referral: not closed within the warning's term; the staff and department "
+            "leaders responsible are to be held to account.",
+            LADDER_CLOCKS,
+            -REFERRAL_AFTER,
+        ),
+    ),
+    source=f"{SEED}, Approval measures, Art. 15",
+)
+"""Zhenlai's reminder ladder (Approval measures, Art. 15), as data:
 
-def _rungs_in_days(status: ClockStatus) -> tuple[bool, bool, bool, bool]:
-    """Which rungs are reached, for a clock counted in days (``remaining`` is in days)."""
-    left = status.remaining
-    return (
-        left <= NOTICE_BEFORE,
-        left <= 0,
-        left <= -WARNING_AFTER,
-        left <= -REFERRAL_AFTER,
-    )
+1. ``zhenlai-notice`` (催办预告): 3 working days or less before the limit, an advance
+   notice to the acceptance window.
+2. ``zhenlai-reminder`` (催办通知): at the limit, a reminder to the responsible department:
+   close within 3 days.
+3. ``zhenlai-warning`` (催办警告): 3 days after the limit, a warning to the department,
+   reported to a county government leader: close within 5 days.
+4. ``zhenlai-referral``: 5 days after the warning, referral to the county supervision
+   authority, which pursues the staff and leaders responsible.
 
-
-def _rungs_in_time(status: ClockStatus) -> tuple[bool, bool, bool, bool]:
-    """Which rungs are reached, for a same-day or working-hour clock.
-
-    Such a clock has no days to count down, so the advance notice follows the clock's own
-    reminder window (none for a same-day limit), the reminder fires once the limit has
-    passed, and the 3 and 8 days after it are measured in wall time.
-    """
-    late = status.overdue_by
-    overdue = status.level is WarningLevel.OVERDUE or late > dt.timedelta(0)
-    notice = overdue or (
-        status.limit.unit is Unit.WORKING_HOURS and status.level is WarningLevel.REMINDER
-    )
-    return (notice, overdue, late >= WARNING_AFTER * _DAY, late >= REFERRAL_AFTER * _DAY)
+For a clock counted in working days, "days" are working days; for one in calendar days they
+are calendar days (the seed writes the 3 and 5 as plain days). A same-day or working-hour
+clock has no days to count down: the advance notice follows the clock's own reminder window
+(none for a same-day limit), the reminder fires once the limit has passed, and the 3 and 8
+days after it are wall time (the ladder's wall-time rule, :mod:`hallflow.timeline.ladder`).
+A stopped or paused clock reaches nothing: a stopped case is closed, and a paused one is not
+counting (a correction, an excluded period), so nothing is due from the department."""
 
 
 def ladder(status: ClockStatus) -> tuple[Escalation, ...]:
-    """The rungs of Zhenlai's reminder ladder a clock has reached (Approval measures, Art. 15).
+    """The rungs of :data:`LADDER` a clock has reached, as escalations, in ladder order.
 
-    1. ``zhenlai-notice`` (催办预告): 3 working days or less before the limit, an advance
-       notice to the acceptance window.
-    2. ``zhenlai-reminder`` (催办通知): at the limit, a reminder to the responsible
-       department: close within 3 days.
-    3. ``zhenlai-warning`` (催办警告): 3 days after the limit, a warning to the department,
-       reported to a county government leader: close within 5 days.
-    4. ``zhenlai-referral``: 5 days after the warning, referral to the county supervision
-       authority, which pursues the staff and leaders responsible.
-
-    The rungs reached are all returned, in order, so a sweep that comes late records the
-    whole ladder at once; the hall records each code once per case and clock. For a clock
-    counted in working days, "days" are working days (``status.remaining``); for one in
-    calendar days they are calendar days (the seed writes the 3 and 5 as plain days). Same-day
-    and working-hour clocks are handled as :func:`_rungs_in_time` says. A stopped or paused
-    clock reaches nothing: a stopped case is closed, and a paused one is not counting (a
-    correction, an excluded period), so nothing is due from the department.
-
-    Total over every :class:`ClockStatus`: it never raises.
+    The rungs reached are all returned, so a sweep that comes late records the whole ladder
+    at once; the hall records each code once per case and clock. Only the clocks the ladder
+    watches (:data:`LADDER_CLOCKS`) reach anything. Total over every :class:`ClockStatus`:
+    it never raises.
 
     Args:
         status: the clock's status.
 
     Returns:
-        The escalations reached, in ladder order (empty when none is).
+        The escalations reached (empty when none is).
     """
-    if status.state is not ClockState.RUNNING or status.level is WarningLevel.CLOSED:
-        return ()
-    if status.limit.unit in (Unit.WORKING_DAYS, Unit.CALENDAR_DAYS):
-        reached = _rungs_in_days(status)
-    else:
-        reached = _rungs_in_time(status)
-    unit = "working days" if status.limit.unit is Unit.WORKING_DAYS else "days"
-    due = f"{status.due:%Y-%m-%d %H:%M}"
-    rungs = (
-        Escalation(
-            "zhenlai-notice",
-            EscalationAction.REMINDER,
-            _WINDOW,
-            f"Advance notice (催办预告): the limit falls due at {due}.",
-        ),
-        Escalation(
-            "zhenlai-reminder",
-            EscalationAction.REMINDER,
-            _DEPARTMENT,
-            f"Reminder (催办通知): the limit fell due at {due}; close within "
-            f"{WARNING_AFTER} {unit}.",
-        ),
-        Escalation(
-            "zhenlai-warning",
-            EscalationAction.WARNING,
-            _LEADER,
-            f"Warning (催办警告): not closed {WARNING_AFTER} {unit} after the limit; "
-            f"close within {REFERRAL_AFTER - WARNING_AFTER} {unit}.",
-        ),
-        Escalation(
-            "zhenlai-referral",
-            EscalationAction.REFERRAL,
-            _SUPERVISION,
-            "Referral: not closed within the warning's term; the staff and department "
-            "leaders responsible are to be held to account.",
-        ),
+    return tuple(
+        Escalation(r.code, EscalationAction(r.action), r.to, r.text(status))
+        for r in LADDER.reached(status)
     )
-    return tuple(rung for rung, hit in zip(rungs, reached, strict=True) if hit)
 
 
 @hookimpl
-def hallflow_escalations(
-    matter: Matter, case: Case, clock: str, status: ClockStatus, at: dt.datetime
-) -> Iterable[Escalation]:
-    """Zhenlai's reminder ladder on the promised clock (Approval measures, Art. 15)."""
-    if clock not in LADDER_CLOCKS:
-        return ()
-    return ladder(status)
+def hallflow_escalation_ladders(matter: Matter) -> Iterable[Ladder]:
+    """Zhenlai's reminder ladder on every matter's promised clock (Approval measures, Art. 15)."""
+    return (LADDER,)
 
 
 # ---------------------------------------------------------------------- seals
