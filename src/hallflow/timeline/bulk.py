@@ -417,7 +417,9 @@ def _add_working_time(days: _Days, anchor: I64, left: I64, quiet: npt.NDArray[np
     rest = target - np.where(j > 0, t.cum_us_np[j - 1], 0)
     wd = t.weekday_np[j]
     cl = np.cumsum(t.shift_len, axis=1)[wd]
-    s = (cl < rest[:, None]).sum(axis=1)
+    # a row clamped to the last day above (its due is past the range, and discarded) may ask
+    # for more than that day holds: keep its shift index in bounds
+    s = np.minimum((cl < rest[:, None]).sum(axis=1), cl.shape[1] - 1)
     rows = np.arange(j.size)
     tod = t.shift_start[wd, s] + rest - (cl[rows, s] - t.shift_len[wd, s])
     due: I64 = (t.epoch0 + j) * US_PER_DAY + tod - t.offset
