@@ -288,3 +288,31 @@ def test_bulk_input_errors() -> None:
     got = evaluate(berlin, days, at)
     clock = Clock.start("c", Limit.working_days(5), berlin, from_us(int(start[0]), SH))
     assert int(got.due[0].astype(np.int64)) == to_us(clock.status(at).due)
+
+
+def test_a_correction_whose_unprojected_due_leaves_the_range_evaluates_like_the_clock() -> None:
+    """Regression: found by the ladder property test (an IndexError in bulk.evaluate).
+
+    A working-hour clock paused for a correction at its start: its unprojected due lies past
+    the calendar's last day and is discarded for the projected one, which the bulk path
+    clamped to the last day and then indexed past that day's shifts.
+    """
+    from hallflow.calendar.hours import Shift
+    from hallflow.timeline import PauseReason
+
+    zone = ZoneInfo("Asia/Shanghai")
+    cal = WorkCalendar(
+        (),
+        first=dt.date(2000, 1, 1),
+        last=dt.date(2000, 2, 10),
+        weekmask=(False, False, False, False, False, False, True),
+        hours=HallHours(workday=(Shift(dt.time(0), dt.time(3)),), zone="Asia/Shanghai"),
+    )
+    start = dt.datetime(2000, 1, 1, tzinfo=zone)
+    clock = Clock.start("case", Limit.working_hours(17), cal, start)
+    clock = clock.pause(start, PauseReason.CORRECTION)
+    clock = clock.extend(start, Limit.working_hours(5), "director")
+    status = clock.status(start)
+    got = evaluate(cal, ClockArrays.from_clocks([clock], start), start)
+    _same(status, int(got.due[0].astype(np.int64)), got.elapsed[0], got.remaining[0],
+          got.state[0], got.level[0])  # fmt: skip
