@@ -5,7 +5,9 @@ reports, all read from the event store. This package sits above :mod:`hallflow.c
 the store (it imports them; they never import it) and below the demo and the CLI.
 
 * :mod:`~hallflow.supervision.sweep` — the bulk sweep over the store's open clocks
-  (escalation ladders as data, the imperative hook only for clocks whose level rose).
+  (escalation ladders as data, the imperative hook only for clocks whose level rose):
+  ``from hallflow.supervision.sweep import sweep`` (not re-exported here, where the name
+  would hide the module).
 * :mod:`~hallflow.supervision.calendar_change` — a published notice replaces a provisional
   year: recompute every open clock, record the due dates that moved.
 * :mod:`~hallflow.supervision.evaluation`, :mod:`~hallflow.supervision.complaints` —
@@ -72,7 +74,6 @@ from hallflow.supervision.stats import (
     compute,
     summarise,
 )
-from hallflow.supervision.sweep import sweep
 from hallflow.supervision.words import calendar_duration, clock_words, overdue_words
 
 __all__ = [
@@ -128,7 +129,6 @@ __all__ = [
     "scheme_of",
     "score_month",
     "summarise",
-    "sweep",
     "to_csv",
     "to_json",
     "with_published_year",
