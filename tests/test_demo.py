@@ -64,6 +64,16 @@ def test_cli_runs_and_prints_the_summary_and_a_timeline(
     assert "Supervision summary 2026-09-21 .. 2026-10-21 (18 working days)" in out
     assert "promised limit explained:" in out
     assert "holiday (china: National Day" in out
+    for heading in (
+        "Ratings (好差评)",
+        "  a bad rating followed through: case ",
+        "Complaints (投诉)",
+        "Scores and ranking (考核) by month",
+        "Supervision report 2026-09-21..2026-10-21 by window",
+        "Accountability records (问责)",
+    ):
+        assert heading in out, heading
+    assert "history audit: clean" in out
     # progress lines go to stderr, every five simulated days
     assert err.count("hallflow demo: ") == 6
     assert db.exists()
