@@ -330,7 +330,8 @@ def test_the_ratings_printed_equal_a_recount_of_the_rating_events(small: DemoRes
     assert small.summary.report is not None
     shown = small.summary.report.total.shown()
     assert lines[4] == (
-        f"  satisfaction rate {shown['satisfaction_rate']}, bad-rating rectification rate "
+        f"  satisfaction rate {shown['satisfaction_rate']} (of the "
+        f"{len(rated) - withdrawn} ratings not withdrawn), bad-rating rectification rate "
         f"{shown['rectification_rate']}"
     )
     # each case rating follows the case's delivery, and rates the case's own window

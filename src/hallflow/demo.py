@@ -1190,6 +1190,7 @@ class DemoSupervision:
         complaint: the scripted complaint, if it was received.
         complaint_status: its handling clock at ``end`` (``Supervision.complaint_clock``).
         satisfaction: the report's satisfaction rate, displayed.
+        counted: the ratings that rate counts (the report's; withdrawn ones left out).
         rectification: the report's bad-rating rectification rate, displayed.
         scheme: the name of the scoring scheme in force, or None (no scheme).
         scheme_rules: what its ranking leads to, in words (empty without a scheme).
@@ -1210,6 +1211,7 @@ class DemoSupervision:
     complaint: Complaint | None
     complaint_status: ClockStatus | None
     satisfaction: str
+    counted: int
     rectification: str
     scheme: str | None
     scheme_rules: str
@@ -1243,8 +1245,8 @@ class DemoSupervision:
             f"  bad ratings (差评) {len(bad)}: verified valid {valid}, withdrawn "
             f"{stages['withdrawn']}, awaiting verification {stages['rated']}; rectified "
             f"{rectified}, revisited {revisited}",
-            f"  satisfaction rate {self.satisfaction}, bad-rating rectification rate "
-            f"{self.rectification}",
+            f"  satisfaction rate {self.satisfaction} (of the {self.counted} ratings not "
+            f"withdrawn), bad-rating rectification rate {self.rectification}",
         ]
         r = self.followed
         if r is not None:
@@ -1459,16 +1461,32 @@ def _scheme_rules(scheme: ScoringScheme) -> str:
         if table is not None:
             parts.append(f"{kind} from {table.base} with up to {table.bonus_cap} bonus points")
     if scheme.model_windows:
-        parts.append(f"the top {scheme.model_windows} windows are model windows")
+        n = scheme.model_windows
+        parts.append(
+            "the best window is a model window" if n == 1 else f"the top {n} are model windows"
+        )
     if scheme.window_flags:
-        parts.append(f"the last {scheme.window_flags} window(s) get a yellow flag")
+        n = scheme.window_flags
+        parts.append(
+            "the last window gets a yellow flag"
+            if n == 1
+            else f"the last {n} windows get a yellow flag"
+        )
     if scheme.warning_after_flags:
         parts.append(f"{scheme.warning_after_flags} flags bring a warning")
     if scheme.staff_flags:
-        parts.append(f"the last {scheme.staff_flags} staff member(s) are flagged")
+        n = scheme.staff_flags
+        parts.append(
+            "the last staff member is flagged"
+            if n == 1
+            else f"the last {n} staff members are flagged"
+        )
     if scheme.grades:
         grades = sorted(scheme.grades, key=lambda g: -g.floor)
-        parts.append("grades " + ", ".join(f"{g.name} {g.floor}+" for g in grades))
+        shown = [f"{g.name} {g.floor}+" for g in grades]
+        if len(grades) > 1 and grades[-1].floor == 0:
+            shown[-1] = f"{grades[-1].name} below {grades[-2].floor}"
+        parts.append("grades " + ", ".join(shown))
     if scheme.fail_below is not None and scheme.sent_back_after is not None:
         parts.append(
             f"{scheme.sent_back_after} months below {scheme.fail_below} and a staff member is "
@@ -1546,6 +1564,7 @@ def supervise(
         complaint=complaint,
         complaint_status=complaint_status,
         satisfaction=total.shown()["satisfaction_rate"],
+        counted=total.figures.ratings,
         rectification=total.shown()["rectification_rate"],
         scheme=None if scheme is None else scheme.name,
         scheme_rules="" if scheme is None else _scheme_rules(scheme),
