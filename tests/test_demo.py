@@ -590,3 +590,33 @@ def test_zhenlai_scores_with_its_own_scheme_grades_and_yellow_flag(tmp_path: Pat
     grades = {g.name for g in SCHEME.grades}
     staff = [r for (_, kind), rows in printed.items() if kind == "staff" for r in rows]
     assert staff and all(r[3].split(", ")[0] in grades for r in staff)
+
+
+def test_a_bad_rating_still_open_at_the_end_shows_its_open_step(tmp_path: Path) -> None:
+    """Cut the period short: the followed rating's open step is shown with what is left."""
+    result = run(DemoOptions(days=4, volume=3, seed=7, db=tmp_path / "short.db"))
+    case_id = dict(result.marked)["bad-rating"]
+    [events] = [
+        evs for evs in _streams(result.db, RATING).values() if evs[0].payload["case_id"] == case_id
+    ]
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "rated" and "rating_revisited" not in kinds  # not through yet
+    with SQLiteStore(result.db) as store:
+        hall, _ = build_hall(store)
+        limits = hall.plugins.hook.hallflow_rectification_limits()
+        cal = hall.calendar
+    last_day = result.summary.last_day
+    steps = ["verify", "rectify", "revisit"]
+    open_step = steps[len(kinds) - 1]
+    start = events[-1].at  # the clock of the open step runs from the last step done
+    counted = sum(
+        cal.is_working_day(start.date() + dt.timedelta(days=k))
+        for k in range(1, (last_day - start.date()).days + 1)
+    )
+    left = limits[open_step].amount - counted
+    due = _due(cal, start, limits[open_step])
+    expected = (
+        f"    {open_step:<10} not yet — limit {limits[open_step]}, due {_hm(due)}: open, "
+        f"{left} working day{'s' if left != 1 else ''} left"
+    )
+    assert expected in result.render().splitlines()

@@ -15,8 +15,13 @@ withdrawn, or not accepted. A few paths are always there:
 * the chief representative away for two working days, the B post acting for them.
 
 Supervision (:meth:`~hallflow.cases.hall.Hall.sweep`) runs at every working day's close.
-The report (:func:`hallflow.supervision.stats.summarise`) is computed from the stored events
-alone (DOMAIN.md §7): nothing in it is typed in. Every command goes through the
+The public has its say through :class:`hallflow.supervision.evaluation.Supervision`: most
+applicants rate their closed case (a few service encounters are rated without one), bad
+ratings are verified, rectified and followed up by a visit, and one complaint is received
+and concluded. The report (:func:`hallflow.supervision.stats.summarise`, then
+:func:`supervise`: ratings, complaints, the months' scores and ranking, the report by window
+and its plots, the accountability records) is computed from the stored events alone
+(DOMAIN.md §7): nothing in it is typed in. Every command goes through the
 :class:`~hallflow.cases.hall.Hall`; a command the hall refuses (a locality's rule, say) is
 counted and shown, never forced.
 """
@@ -95,7 +100,7 @@ from hallflow.supervision.scoring import (
 )
 from hallflow.supervision.stats import Grouping, Period, Report, Summary, compute, summarise
 from hallflow.supervision.words import overdue_words, working_days
-from hallflow.timeline.clock import ClockState, ClockStatus, closing_time
+from hallflow.timeline.clock import ClockState, ClockStatus, Outcome, closing_time
 from hallflow.timeline.limits import Limit
 
 __all__ = [
@@ -1168,7 +1173,7 @@ def _step_words(status: ClockStatus) -> str:
     head = f"limit {status.limit}, due {_at(status.due)}"
     if status.state is ClockState.STOPPED:
         margin = int(status.margin)
-        if status.outcome is not None and status.outcome.value == "late":
+        if status.outcome is Outcome.LATE:
             return f"{head}: done late, {overdue_words(status.overdue_by)}"
         spare = f"{margin} working day{'s' if margin != 1 else ''} to spare"
         return f"{head}: done within it, {spare}"
