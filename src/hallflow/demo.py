@@ -15,8 +15,13 @@ withdrawn, or not accepted. A few paths are always there:
 * the chief representative away for two working days, the B post acting for them.
 
 Supervision (:meth:`~hallflow.cases.hall.Hall.sweep`) runs at every working day's close.
-The report (:func:`hallflow.supervision.stats.summarise`) is computed from the stored events
-alone (DOMAIN.md §7): nothing in it is typed in. Every command goes through the
+The public has its say through :class:`hallflow.supervision.evaluation.Supervision`: most
+applicants rate their closed case (a few service encounters are rated without one), bad
+ratings are verified, rectified and followed up by a visit, and one complaint is received
+and concluded. The report (:func:`hallflow.supervision.stats.summarise`, then
+:func:`supervise`: ratings, complaints, the months' scores and ranking, the report by window
+and its plots, the accountability records) is computed from the stored events alone
+(DOMAIN.md §7): nothing in it is typed in. Every command goes through the
 :class:`~hallflow.cases.hall.Hall`; a command the hall refuses (a locality's rule, say) is
 counted and shown, never forced.
 """
@@ -31,7 +36,7 @@ import math
 import random
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -77,24 +82,45 @@ from hallflow.plugins.manager import assemble_hall, plugin_manager
 from hallflow.plugins.policy import FeeRule
 from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store.sqlite import SQLiteStore
-from hallflow.supervision.stats import Summary, summarise
-from hallflow.timeline.clock import closing_time
+from hallflow.supervision.accountability import AccountabilityRecord, records
+from hallflow.supervision.complaints import Complaint
+from hallflow.supervision.evaluation import Level, Rating, Supervision
+from hallflow.supervision.report import render_table
+from hallflow.supervision.scoring import (
+    Assessment,
+    Bonus,
+    Category,
+    Deduction,
+    FactKind,
+    Grade,
+    ScoringScheme,
+    Table,
+    hall_assessment,
+    scheme_of,
+)
+from hallflow.supervision.stats import Grouping, Period, Report, Summary, compute, summarise
+from hallflow.supervision.words import overdue_words, working_days
+from hallflow.timeline.clock import ClockState, ClockStatus, Outcome, closing_time
 from hallflow.timeline.limits import Limit
 
 __all__ = [
     "BUREAU",
+    "CENTRE",
     "DEFAULT_DAYS",
     "DEFAULT_START",
+    "DEMO_SCHEME",
     "MATTERS",
     "DemoError",
     "DemoHallPlugin",
     "DemoOptions",
     "DemoResult",
+    "DemoSupervision",
     "Summary",
     "build_hall",
     "installed_localities",
     "run",
     "summarise",
+    "supervise",
 ]
 
 DEFAULT_START = dt.date(2026, 9, 21)
@@ -106,6 +132,9 @@ DEFAULT_DAYS = 31
 
 BUREAU = "County Administrative Approval Bureau (县行政审批局)"
 """The lead department: one bureau holding the approval powers and one approval seal."""
+
+CENTRE = "County Government Service Centre (县政务服务中心)"
+"""The hall itself: its supervision office belongs to no department that handles matters."""
 
 FIRE = "Fire and Rescue Brigade (消防救援大队)"
 LAND = "Natural Resources Bureau (自然资源局)"
@@ -224,8 +253,55 @@ _FEES: dict[str, tuple[FeeRule, ...]] = {
 }
 
 
+_DEMO_RULE = "hallflow demo: the embedded demo's own illustration, not a national rule"
+
+_DEMO_TABLE = Table(
+    base=100,
+    bonus_cap=10,
+    categories=(
+        Category("conduct", "Conduct towards applicants", 40),
+        Category("results", "Results", 40),
+    ),
+    deductions=(
+        Deduction(FactKind.ATTITUDE, "conduct", 3, _DEMO_RULE),
+        Deduction(FactKind.IMPROPER_DEMANDS, "conduct", 40, _DEMO_RULE),
+        Deduction(FactKind.WRONGFUL_REJECTION, "conduct", 3, _DEMO_RULE),
+        Deduction(FactKind.FEES, "conduct", 3, _DEMO_RULE),
+        Deduction(FactKind.BAD_RATING, "results", 2, _DEMO_RULE),
+        Deduction(FactKind.RECTIFICATION_LATE, "results", 2, _DEMO_RULE),
+        Deduction(FactKind.OVERDUE_CASE, "results", 3, _DEMO_RULE),
+        Deduction(FactKind.REVOKED_CASE, "results", 5, _DEMO_RULE),
+        Deduction(FactKind.UPHELD_COMPLAINT, "results", 3, _DEMO_RULE),
+    ),
+    bonuses=(Bonus(FactKind.COMMENDATION, 1, _DEMO_RULE),),
+)
+
+DEMO_SCHEME = ScoringScheme(
+    name="the demo's own scheme (an illustration, not a national rule)",
+    source=_DEMO_RULE,
+    window=_DEMO_TABLE,
+    staff=_DEMO_TABLE,
+    grades=(Grade(90, "excellent"), Grade(75, "good"), Grade(60, "pass"), Grade(0, "fail")),
+    model_windows=1,
+    window_flags=1,
+    staff_flags=1,
+)
+"""The embedded demo's scoring scheme, supplied by :class:`DemoHallPlugin`.
+
+No national rule scores windows or staff (the national defaults supply no scheme), so the
+embedded demo brings its own to show a month's scores and ranking: windows and staff start
+from 100 with up to 10 bonus points; conduct (40 points) loses 3 per upheld complaint of
+attitude, fees or wrongful rejection and all 40 for improper demands; results (40 points)
+lose 2 per bad rating verified as valid or late rectification, 3 per overdue case or
+upheld complaint and 5 per revoked decision; a commendation adds 1. Grades: 90 excellent,
+75 good, 60 pass, below that fail. The best window is the model window, the last window and
+the last staff member are flagged. A locality plugin's own scheme (Zhenlai's 100 + 20)
+replaces it: a plugin loaded later is asked first.
+"""
+
+
 class DemoHallPlugin:
-    """The embedded demo locality's contribution: its matters and their fees."""
+    """The embedded demo locality's contribution: its matters, their fees, its scoring."""
 
     @hookimpl
     def hallflow_matters(self) -> Iterable[Matter]:
@@ -237,6 +313,11 @@ class DemoHallPlugin:
         """The registration fee of the dwelling transfer; no other matter is charged."""
         return _FEES.get(matter.code)
 
+    @hookimpl
+    def hallflow_scoring_scheme(self) -> ScoringScheme:
+        """The demo's own scheme (:data:`DEMO_SCHEME`); a locality's scheme replaces it."""
+        return DEMO_SCHEME
+
 
 # ---------------------------------------------------------------------- the organisation
 
@@ -246,6 +327,7 @@ CHIEF = "chief"
 DEPUTY = "deputy"
 FIRE_OFFICER = "fire-1"
 LAND_OFFICER = "land-1"
+SUPERVISOR = "sup-1"
 
 
 def _authority(
@@ -276,6 +358,9 @@ def organisation(leave: tuple[dt.date, dt.date] | None) -> Organisation:
         Staff(DEPUTY, "Window head (B post)", BUREAU, {Role.WINDOW_HEAD}),
         Staff(FIRE_OFFICER, "Fire brigade liaison", FIRE, {Role.REVIEWER}),
         Staff(LAND_OFFICER, "Natural resources liaison", LAND, {Role.REVIEWER}),
+        # the centre's supervision office verifies bad ratings, visits raters, concludes
+        # complaints; it scores no one and is not scored
+        Staff(SUPERVISOR, "Supervision officer (监察室)", CENTRE, {Role.SUPERVISOR}),
     ]
     authorities = [
         *(_authority(c, {Power.ACCEPT}, f"SP-2026-{i:02d}") for i, c in enumerate(CLERKS, 1)),
@@ -436,6 +521,13 @@ class _Simulation:
         self.roles = set(hall.plugins.hook.hallflow_seal_holder_roles(kind=SealKind.APPROVAL) or ())
         self.deputy_seals = not self.roles or Role.WINDOW_HEAD in self.roles
         self.marked: dict[str, str] = {}
+        # the public's ratings and complaints draw from a stream of their own, so the cases
+        # of a seed are the same with or without them; ids come from it too (reproducible)
+        self.voice = random.Random(f"hallflow-demo-voice-{options.seed}")
+        self.supervision = Supervision(hall, new_id=lambda: f"{self.voice.getrandbits(128):032x}")
+        self.streams: dict[str, str] = {}
+        self.voices = 0
+        self.complaint: str | None = None
 
     # ---- time
 
@@ -557,6 +649,11 @@ class _Simulation:
             self.forced(day, forced)
         for _ in range(count):
             self.one(day)
+        # a service encounter without a case (a question answered at a window), rated there
+        if index == 0 or self.voice.random() < 0.25:
+            self.encounter(day)
+        if index == 2:
+            self.complain(day)
 
     def forced(self, day: dt.date, kind: str) -> None:
         matter = {"joint-silent": JOINT_MATTER, "overdue": ESTATE_MATTER}.get(kind, FOOD_MATTER)
@@ -784,7 +881,11 @@ class _Simulation:
         return lambda at: self.hall.seal(case_id, SEAL_CODE, actor=holder, at=at)
 
     def _deliver(self, case_id: str, clerk: str, method: str) -> _Action:
-        return lambda at: self.hall.deliver(case_id, method, actor=clerk, at=at)
+        def step(at: dt.datetime) -> None:
+            self.hall.deliver(case_id, method, actor=clerk, at=at)
+            self.closed(case_id, clerk, method, at)
+
+        return step
 
     def _opinion(self, case_id: str, department: str) -> _Action:
         officer = FIRE_OFFICER if department == FIRE else LAND_OFFICER
@@ -795,6 +896,176 @@ class _Simulation:
         reason = "An on-site check of the kitchen is needed; the applicant was told in writing."
         return lambda at: self.hall.extend(
             case_id, Limit.working_days(5), clock="promised", actor=actor, at=at, reason=reason
+        )
+
+    # ---- ratings (好差评) and a complaint (投诉), through hallflow.supervision
+
+    def closed(self, case_id: str, clerk: str, method: str, delivered: dt.datetime) -> None:
+        """After a case is delivered its applicant may rate it (most do, most are pleased)."""
+        rng = self.voice
+        second = self.working[1] if len(self.working) > 1 else delivered.date()
+        scripted = "bad-rating" not in self.marked and method == "in_person"
+        if scripted and delivered.date() >= second:
+            self.marked["bad-rating"] = case_id
+            self.scripted_bad_rating(case_id, clerk, delivered)
+            return
+        if rng.random() >= RATED_SHARE:
+            return
+        level = rng.choices(_LEVELS, _LEVEL_WEIGHTS)[0]
+        if method == "in_person":
+            channel = rng.choices(_CHANNELS, (50, 20, 15, 15))[0]
+        else:  # the applicant was not at the window when the case closed
+            channel = rng.choice(_CHANNELS[1:])
+        real_name = rng.random() < REAL_NAME_SHARE
+        if channel == "keypad":
+            when = delivered + dt.timedelta(minutes=2)
+        else:
+            day = self.day(delivered.date(), rng.randint(0, 2))
+            when = max(self.instant(day, rng.random()), delivered + dt.timedelta(minutes=5))
+        self.rating_flow(when, level, channel, case_id=case_id, staff=clerk, real_name=real_name)
+
+    def encounter(self, day: dt.date) -> None:
+        rng = self.voice
+        slot = rng.randrange(len(CLERKS))
+        level = rng.choices(_LEVELS, _LEVEL_WEIGHTS)[0]
+        channel = rng.choice(("keypad", "qr"))
+        when = self.instant(day, rng.random() * 0.9)
+        self.rating_flow(when, level, channel, window=f"c{slot + 1}", staff=CLERKS[slot])
+
+    def rating_flow(
+        self,
+        when: dt.datetime,
+        level: int,
+        channel: str,
+        *,
+        case_id: str | None = None,
+        window: str | None = None,
+        staff: str,
+        real_name: bool = False,
+        comment: str | None = None,
+        steps: tuple[tuple[int, float, bool], ...] | None = None,
+    ) -> str:
+        """Schedule a rating and, for a bad one, its verification, rectification and visit.
+
+        ``steps`` fixes (working days after the previous step, fraction of the day, outcome)
+        for verify, rectify and revisit; otherwise they are drawn.
+        """
+        rng = self.voice
+        self.voices += 1
+        key = f"voice-{self.voices:05d}"
+        if comment is None:
+            comment = ""
+            if level <= Level.DISSATISFIED:
+                comment = rng.choice(_GRIEVANCES)
+            elif level == Level.VERY_SATISFIED and real_name and rng.random() < 0.15:
+                comment = rng.choice(_PRAISE)
+
+        def rate(at: dt.datetime) -> None:
+            rater = self.hall.case(case_id).applicant if real_name and case_id else None
+            rating = self.supervision.rate(
+                level,
+                channel,
+                at=at,
+                case_id=case_id,
+                window=window,
+                staff=staff,
+                rater=rater,
+                comment=comment,
+            )
+            self.streams[key] = rating.rating_id
+
+        plan: list[tuple[dt.datetime, str, _Action]] = [(when, "rate", rate)]
+        if level <= Level.DISSATISFIED:
+            if steps is None:
+                valid = rng.random() < 0.75
+                steps = (
+                    (rng.randint(1, 3), rng.random(), valid),
+                    (rng.randint(2, 8), rng.random(), True),
+                    (rng.randint(1, 3), rng.random(), rng.random() < 0.85),
+                )
+            (v_days, v_frac, valid), (r_days, r_frac, _), (s_days, s_frac, pleased) = steps
+            verified = self.day(when.date(), v_days)
+            plan.append((self.instant(verified, v_frac), "verify", self._verify(key, valid)))
+            if valid:
+                rectified = self.day(verified, r_days)
+                plan.append((self.instant(rectified, r_frac), "rectify", self._rectify(key, staff)))
+                visited = self.day(rectified, s_days)
+                plan.append((self.instant(visited, s_frac), "revisit", self._revisit(key, pleased)))
+        self.schedule(key, plan)
+        return key
+
+    def scripted_bad_rating(self, case_id: str, clerk: str, delivered: dt.datetime) -> None:
+        """A bad rating at the keypad, verified, rectified and revisited within its limits."""
+        self.rating_flow(
+            delivered + dt.timedelta(minutes=2),
+            Level.DISSATISFIED,
+            "keypad",
+            case_id=case_id,
+            staff=clerk,
+            real_name=True,
+            comment="Kept waiting forty minutes while the clerk took a private phone call.",
+            steps=((1, 0.3, True), (3, 0.5, True), (2, 0.4, True)),
+        )
+
+    def _verify(self, key: str, valid: bool) -> _Action:
+        finding = (
+            "The window's video record confirms it."
+            if valid
+            else "The record shows the wait came from a queue at opening time, not the window."
+        )
+        return lambda at: self.supervision.verify(
+            self.streams[key], valid=valid, finding=finding, actor=SUPERVISOR, at=at
+        )
+
+    def _rectify(self, key: str, staff: str) -> _Action:
+        measures = "Phones stay off the counter; a second clerk covers the window at peak hours."
+        return lambda at: self.supervision.rectify(
+            self.streams[key], measures=measures, actor=staff, at=at
+        )
+
+    def _revisit(self, key: str, pleased: bool) -> _Action:
+        note = (
+            "Called back: the applicant found the window quicker on the next visit."
+            if pleased
+            else "Called back: the applicant is still unhappy with the first visit."
+        )
+        return lambda at: self.supervision.revisit(
+            self.streams[key], satisfied=pleased, note=note, actor=SUPERVISOR, at=at
+        )
+
+    def complain(self, day: dt.date) -> None:
+        """A complaint against window 3's clerk, handled by the centre and upheld."""
+        window, clerk = "c3", CLERKS[2]
+
+        def receive(at: dt.datetime) -> None:
+            complaint = self.supervision.receive_complaint(
+                "attitude",
+                "centre",
+                "The clerk at comprehensive window 3 answered rudely when asked why a "
+                "second copy of the form was needed.",
+                at=at,
+                window=window,
+                staff=clerk,
+            )
+            self.complaint = complaint.complaint_id
+
+        def conclude(at: dt.datetime) -> None:
+            assert self.complaint is not None
+            self.supervision.conclude_complaint(
+                self.complaint,
+                upheld=True,
+                finding="Confirmed by the window's audio record; the clerk apologised in "
+                "writing and was given a talk by the centre.",
+                actor=SUPERVISOR,
+                at=at,
+            )
+
+        self.schedule(
+            "complaint",
+            [
+                (self.instant(day, 0.45), "complaint", receive),
+                (self.instant(self.day(day, 4), 0.6), "conclude complaint", conclude),
+            ],
         )
 
     # ---- the seal changes hands while the chief is away
@@ -816,6 +1087,27 @@ class _Simulation:
 
         self.push("", out, "seal handover", hand(DEPUTY))
         self.push("", back, "seal handover", hand(CHIEF))
+
+
+RATED_SHARE = 0.85
+"""The share of closed cases whose applicant rates them (the others never do: nationally
+there is no default rating)."""
+
+REAL_NAME_SHARE = 0.7
+"""The share of case ratings given under the applicant's id (the rest are anonymous)."""
+
+_LEVELS = tuple(Level)
+_LEVEL_WEIGHTS = (1, 2, 5, 14, 78)  # very dissatisfied .. very satisfied: 3% bad
+_CHANNELS = ("keypad", "online", "sms", "qr")
+_GRIEVANCES = (
+    "Sent home for a copy the published list does not ask for.",
+    "Kept waiting at the window although no one was ahead.",
+    "The clerk could not say when the licence would be ready.",
+)
+_PRAISE = (
+    "Quick and patient; the clerk checked every page with me.",
+    "Done in one visit, thank you.",
+)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -849,6 +1141,251 @@ def _credit_code(n: int) -> str:
 
 # ---------------------------------------------------------------------- running
 
+_LEVEL_WORDS = {
+    5: "very satisfied",
+    4: "satisfied",
+    3: "basically satisfied",
+    2: "dissatisfied",
+    1: "very dissatisfied",
+}
+
+
+def _at(instant: dt.datetime) -> str:
+    return f"{instant:%Y-%m-%d %H:%M}"
+
+
+def _wrap(parts: Sequence[str], head: str, width: int = 110) -> list[str]:
+    """``parts`` joined by "; " on lines of at most ``width``, never splitting a part."""
+    lines: list[str] = []
+    line = head
+    for i, part in enumerate(parts):
+        text = part + (";" if i < len(parts) - 1 else "")
+        if line.strip() and len(line) + 1 + len(text) > width and line != head:
+            lines.append(line.rstrip())
+            line = " " * len(head)
+        line += ("" if line.endswith(" ") else " ") + text
+    lines.append(line.rstrip())
+    return lines
+
+
+def _step_words(status: ClockStatus) -> str:
+    """How a rating's or complaint's step stands against its limit."""
+    head = f"limit {status.limit}, due {_at(status.due)}"
+    if status.state is ClockState.STOPPED:
+        margin = int(status.margin)
+        if status.outcome is Outcome.LATE:
+            return f"{head}: done late, {overdue_words(status.overdue_by)}"
+        spare = f"{margin} working day{'s' if margin != 1 else ''} to spare"
+        return f"{head}: done within it, {spare}"
+    if status.overdue_by > dt.timedelta(0):
+        return f"{head}: open, {overdue_words(status.overdue_by)}"
+    return f"{head}: open, {working_days(int(status.remaining))}"
+
+
+@attrs.define(frozen=True, slots=True)
+class DemoSupervision:
+    """What the demo shows of supervision; every figure comes from :mod:`hallflow.supervision`.
+
+    Attributes:
+        end: the end of the period (midnight after its last day), the instant read at.
+        ratings: the ratings given in the period (``Supervision.ratings``).
+        complaints: the complaints received in the period (``Supervision.complaints``).
+        followed: the scripted bad rating, if it was given.
+        followed_steps: its steps' clocks at ``end`` (``Supervision.clocks``), by step.
+        complaint: the scripted complaint, if it was received.
+        complaint_status: its handling clock at ``end`` (``Supervision.complaint_clock``).
+        satisfaction: the report's satisfaction rate, displayed.
+        counted: the ratings that rate counts (the report's; withdrawn ones left out).
+        rectification: the report's bad-rating rectification rate, displayed.
+        scheme: the name of the scoring scheme in force, or None (no scheme).
+        scheme_rules: what its ranking leads to, in words (empty without a scheme).
+        assessment: the months' scores (``scoring.hall_assessment``), or None.
+        months: the months scored, ``YYYY-MM``.
+        table: the period's report by window (``report.render_table``).
+        plots: the plot files written (``plots.draw``), or none.
+        plots_note: where the plots are, or why there are none.
+        accountability: the accountability records at ``end`` (``accountability.records``).
+        example: the record shown as an example, if any.
+    """
+
+    end: dt.datetime
+    ratings: tuple[Rating, ...]
+    complaints: tuple[Complaint, ...]
+    followed: Rating | None
+    followed_steps: tuple[tuple[str, ClockStatus], ...]
+    complaint: Complaint | None
+    complaint_status: ClockStatus | None
+    satisfaction: str
+    counted: int
+    rectification: str
+    scheme: str | None
+    scheme_rules: str
+    assessment: Assessment | None
+    months: tuple[str, ...]
+    table: str
+    plots: tuple[Path, ...]
+    plots_note: str
+    accountability: tuple[AccountabilityRecord, ...]
+    example: AccountabilityRecord | None
+
+    def rating_lines(self) -> list[str]:
+        """The ratings: counts by channel, by level, the bad ones' flow, one followed through."""
+        rs = self.ratings
+        channels = Counter(r.channel.value for r in rs)
+        levels = Counter(int(r.level) for r in rs)
+        bad = [r for r in rs if r.bad]
+        stages = Counter(r.stage for r in bad)
+        valid = sum(1 for r in bad if r.verification is not None and r.verification.valid)
+        rectified = sum(1 for r in bad if r.rectification is not None)
+        revisited = sum(1 for r in bad if r.revisit is not None)
+        lines = [
+            f"Ratings (好差评)                  {len(rs):>6}   "
+            + ", ".join(f"{c} {channels[c]}" for c in _CHANNELS),
+            f"  of closed cases {sum(1 for r in rs if r.case_id is not None)}, of service "
+            f"encounters without a case {sum(1 for r in rs if r.case_id is None)}; "
+            f"real-name {sum(1 for r in rs if r.real_name)}, "
+            f"anonymous {sum(1 for r in rs if not r.real_name)}",
+            "  by level: "
+            + ", ".join(f"{n} {_LEVEL_WORDS[n]} {levels[n]}" for n in range(5, 0, -1)),
+            f"  bad ratings (差评) {len(bad)}: verified valid {valid}, withdrawn "
+            f"{stages['withdrawn']}, awaiting verification {stages['rated']}; rectified "
+            f"{rectified}, revisited {revisited}",
+            f"  satisfaction rate {self.satisfaction} (of the {self.counted} ratings not "
+            f"withdrawn), bad-rating rectification rate {self.rectification}",
+        ]
+        r = self.followed
+        if r is not None:
+            what = f"case {r.case_id}" if r.case_id else "a service encounter"
+            lines.append(
+                f"  a bad rating followed through: {what}, window {r.window}, staff {r.staff}, "
+                f'level {int(r.level)} at the {r.channel.value}: "{r.comment}"'
+            )
+            rater = "the applicant, by name" if r.real_name else "anonymously"
+            lines.append(f"    rated      {_at(r.rated_at)} {rater}")
+            done = {
+                "verify": r.verification,
+                "rectify": r.rectification,
+                "revisit": r.revisit,
+            }
+            label = {"verify": "verified", "rectify": "rectified", "revisit": "revisited"}
+            for step, status in self.followed_steps:
+                act = done[step]
+                if act is None:
+                    lines.append(f"    {step:<10} not yet — {_step_words(status)}")
+                    continue
+                lines.append(
+                    f"    {label[step]:<10} {_at(act.at)} by {act.by} — {_step_words(status)}"
+                )
+            if r.revisit is not None:
+                pleased = "satisfied" if r.revisit.satisfied else "not satisfied"
+                lines.append(f"    the rater, visited: {pleased} ({r.revisit.note})")
+        return lines
+
+    def complaint_lines(self) -> list[str]:
+        """The complaints: counts, and the scripted one with its handling clock."""
+        cs = self.complaints
+        concluded = [c for c in cs if c.conclusion is not None]
+        lines = [
+            f"Complaints (投诉)                {len(cs):>6}   concluded {len(concluded)}, "
+            f"upheld {sum(1 for c in concluded if c.upheld)}"
+        ]
+        c = self.complaint
+        if c is not None:
+            against = ", ".join(
+                f"{name} {value}"
+                for name, value in (
+                    ("case", c.case_id),
+                    ("window", c.window),
+                    ("staff", c.staff),
+                    ("matter", c.matter),
+                )
+                if value is not None
+            )
+            lines.append(
+                f"  against {against} ({c.category.value}, handled by the {c.handling.value}), "
+                f'received {_at(c.received_at)}: "{c.text}"'
+            )
+            status = self.complaint_status
+            assert status is not None
+            if c.conclusion is None:
+                lines.append(f"    not concluded — {_step_words(status)}")
+            else:
+                verdict = "upheld" if c.conclusion.upheld else "not upheld"
+                lines.append(
+                    f"    concluded {_at(c.conclusion.at)} by {c.conclusion.by}: {verdict} — "
+                    f"{_step_words(status)}"
+                )
+                lines.append(f"    finding: {c.conclusion.finding}")
+        return lines
+
+    def score_lines(self) -> list[str]:
+        """Each month's window and staff scores in rank order, with grades and flags."""
+        if self.scheme is None or self.assessment is None:
+            return [
+                "Scores and ranking: no scoring scheme is in force (the national defaults "
+                "have none; a locality plugin supplies one)"
+            ]
+        last = (self.end - dt.timedelta(days=1)).date()
+        lines = [
+            f"Scores and ranking (考核) by month, facts to {last} — {self.scheme}",
+            *_wrap(self.scheme_rules.split("; "), "  rules: "),
+        ]
+        for result in self.assessment.months:
+            for kind, subjects in (("windows", result.windows), ("staff", result.staff)):
+                if not subjects:
+                    continue
+                parts = []
+                for x in subjects:
+                    marks = [m for m in (x.grade,) if m]
+                    if x.model:
+                        marks.append("model window")
+                    if x.flagged:
+                        marks.append("yellow flag" if kind == "windows" else "last place")
+                    note = f" ({', '.join(marks)})" if marks else ""
+                    parts.append(f"{x.rank}. {x.subject} {x.score}{note}")
+                lines += _wrap(parts, f"  {result.month} {kind:<8} ")
+        a = self.assessment
+        for name, pairs in (
+            ("warned (two flags)", a.warnings),
+            ("proposed for return to their department", a.sent_back),
+            ("eliminated", a.eliminated),
+        ):
+            if pairs:
+                lines.append(f"  {name}: " + ", ".join(f"{s} in {m}" for s, m in pairs))
+        return lines
+
+    def accountability_lines(self) -> list[str]:
+        """How many accountability records, and one of them."""
+        lines = [f"Accountability records (问责)    {len(self.accountability):>6}"]
+        r = self.example
+        if r is not None:
+            who = f"{r.staff} ({r.post})"
+            state = f"done {_at(r.finished)}" if r.finished is not None else "still open at the end"
+            lines.append(
+                f"  e.g. {r.case_id}, {r.clock} clock: {who}, step {r.step}, due {_at(r.due)}, "
+                f"{state}, {overdue_words(r.overdue_by)}"
+            )
+            lines.append(f"    rule: {r.rule}")
+        return lines
+
+    def render(self) -> str:
+        """The supervision part of the demo's report."""
+        return "\n".join(
+            [
+                *self.rating_lines(),
+                "",
+                *self.complaint_lines(),
+                "",
+                *self.score_lines(),
+                "",
+                self.table.rstrip("\n"),
+                self.plots_note,
+                *(f"  {path}" for path in self.plots),
+                "",
+                *self.accountability_lines(),
+            ]
+        )
+
 
 @attrs.define(frozen=True, slots=True)
 class DemoResult:
@@ -862,6 +1399,7 @@ class DemoResult:
         explanation: that clock's explanation at the end of the period.
         marked: the scripted cases by role (``joint-silent``, ``overdue``, ``extension``).
         audit: the audit of the stored history at the end (chains, replays, seals, powers).
+        supervision: ratings, complaints, scores, the report by window, accountability.
     """
 
     db: Path
@@ -871,6 +1409,7 @@ class DemoResult:
     explanation: str
     marked: tuple[tuple[str, str], ...]
     audit: AuditReport
+    supervision: DemoSupervision
 
     def _audit_line(self) -> str:
         a, chain = self.audit, self.audit.chain
@@ -883,7 +1422,7 @@ class DemoResult:
         )
 
     def render(self) -> str:
-        """The full report: header, summary, scripted cases, the audit, one explained timeline."""
+        """The full report: header, summary, scripted cases, supervision, the audit, a timeline."""
         lines = [
             f"hallflow demo — {self.rules}",
             f"database: {self.db}",
@@ -891,6 +1430,8 @@ class DemoResult:
             self.summary.render(),
             "",
             "scripted cases: " + ", ".join(f"{k} {v}" for k, v in self.marked),
+            "",
+            self.supervision.render(),
             "",
             self._audit_line(),
             *(f"  {line}" for line in self.audit.lines()),
@@ -906,6 +1447,140 @@ def _leave(working: Sequence[dt.date]) -> tuple[dt.date, dt.date] | None:
         return None
     i = (len(working) * 2) // 3
     return working[i], working[i + 1]
+
+
+def _months(first: dt.date, last: dt.date) -> tuple[str, ...]:
+    """The months ``YYYY-MM`` a period touches, in order."""
+    out: list[str] = []
+    day = first.replace(day=1)
+    while day <= last:
+        out.append(f"{day:%Y-%m}")
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return tuple(out)
+
+
+def _scheme_rules(scheme: ScoringScheme) -> str:
+    """What a scheme's monthly ranking leads to, in words."""
+    parts = []
+    for table, kind in ((scheme.window, "windows"), (scheme.staff, "staff")):
+        if table is not None:
+            parts.append(f"{kind} from {table.base} with up to {table.bonus_cap} bonus points")
+    if scheme.model_windows:
+        n = scheme.model_windows
+        parts.append(
+            "the best window is a model window" if n == 1 else f"the top {n} are model windows"
+        )
+    if scheme.window_flags:
+        n = scheme.window_flags
+        parts.append(
+            "the last window gets a yellow flag"
+            if n == 1
+            else f"the last {n} windows get a yellow flag"
+        )
+    if scheme.warning_after_flags:
+        parts.append(f"{scheme.warning_after_flags} flags bring a warning")
+    if scheme.staff_flags:
+        n = scheme.staff_flags
+        parts.append(
+            "the last staff member is flagged"
+            if n == 1
+            else f"the last {n} staff members are flagged"
+        )
+    if scheme.grades:
+        grades = sorted(scheme.grades, key=lambda g: -g.floor)
+        shown = [f"{g.name} {g.floor}+" for g in grades]
+        if len(grades) > 1 and grades[-1].floor == 0:
+            shown[-1] = f"{grades[-1].name} below {grades[-2].floor}"
+        parts.append("grades " + ", ".join(shown))
+    if scheme.fail_below is not None and scheme.sent_back_after is not None:
+        parts.append(
+            f"{scheme.sent_back_after} months below {scheme.fail_below} and a staff member is "
+            "proposed for return to their department"
+        )
+    if scheme.elimination is not None:
+        e = scheme.elimination
+        parts.append(f"among the last {e.bottom} for {e.months} months running: eliminated")
+    return "; ".join(parts)
+
+
+def _plots(summary: Report, by_window: Report, folder: Path) -> tuple[tuple[Path, ...], str]:
+    """Draw the report's plots as PNG into ``folder`` when matplotlib is installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return (), "plots: not drawn — they need the report extra: pip install 'hallflow[report]'"
+    from hallflow.supervision.plots import cjk_font, draw
+
+    written = draw(summary, by_window, folder, formats=("png",), font=cjk_font())
+    return tuple(written), f"plots ({len(written)}, PNG) in {folder}:"
+
+
+def supervise(
+    hall: Hall,
+    summary: Summary,
+    marked: Mapping[str, str],
+    complaint_id: str | None,
+    db: Path,
+) -> DemoSupervision:
+    """The supervision part of the report, read from the store through hallflow.supervision.
+
+    Args:
+        hall: the demo hall, after the period.
+        summary: the period's summary (its report gives the satisfaction and rectification
+            rates and the plots' totals).
+        marked: the scripted cases (``bad-rating`` names the case whose rating is followed).
+        complaint_id: the scripted complaint, if it was received.
+        db: the database file; the plots go to a folder beside it.
+    """
+    assert summary.report is not None
+    period = Period(summary.first_day, summary.last_day)
+    start, end = period.bounds(hall)
+    sup = Supervision(hall)
+    ratings = tuple(r for r in sup.ratings() if start <= r.rated_at < end)
+    complaints = tuple(c for c in sup.complaints() if start <= c.received_at < end)
+    followed = next(
+        (r for r in ratings if r.case_id is not None and r.case_id == marked.get("bad-rating")),
+        None,
+    )
+    steps: tuple[tuple[str, ClockStatus], ...] = ()
+    if followed is not None:
+        steps = tuple((name, c.status(end)) for name, c in sup.clocks(followed).items())
+    complaint = next((c for c in complaints if c.complaint_id == complaint_id), None)
+    complaint_status = sup.complaint_clock(complaint).status(end) if complaint else None
+    scheme = scheme_of(hall.plugins)
+    months = _months(period.first, period.last)
+    assessment = hall_assessment(sup, months, end)
+    by_window = compute(hall, period, Grouping.WINDOW)
+    plots, note = _plots(summary.report, by_window, db.parent / f"{db.stem}-plots")
+    found = records(hall, end, sup)
+    # an example naming a person: the scripted overdue case's first, else the earliest due
+    named = sorted(
+        (r for r in found if r.staff is not None),
+        key=lambda r: (r.case_id != marked.get("overdue"), r.due, r.case_id, r.clock),
+    )
+    example = named[0] if named else None
+    total = summary.report.total
+    return DemoSupervision(
+        end=end,
+        ratings=ratings,
+        complaints=complaints,
+        followed=followed,
+        followed_steps=steps,
+        complaint=complaint,
+        complaint_status=complaint_status,
+        satisfaction=total.shown()["satisfaction_rate"],
+        counted=total.figures.ratings,
+        rectification=total.shown()["rectification_rate"],
+        scheme=None if scheme is None else scheme.name,
+        scheme_rules="" if scheme is None else _scheme_rules(scheme),
+        assessment=assessment,
+        months=months,
+        table=render_table(by_window, width=120),
+        plots=plots,
+        plots_note=note,
+        accountability=tuple(found),
+        example=example,
+    )
 
 
 def run(options: DemoOptions, *, progress: TextIO | None = None) -> DemoResult:
@@ -978,6 +1653,7 @@ def run(options: DemoOptions, *, progress: TextIO | None = None) -> DemoResult:
             explanation=explanation,
             marked=tuple(sorted(sim.marked.items())),
             audit=hall.audit(),
+            supervision=supervise(hall, summary, sim.marked, sim.complaint, db),
         )
     finally:
         store.close()

@@ -24,6 +24,7 @@ import attrs
 
 from hallflow.cases.case import Case, fold
 from hallflow.cases.closing import decision_document
+from hallflow.cases.commands import RESERVED_PREFIX
 from hallflow.cases.pipeline import SUPERVISION, is_applicant
 from hallflow.cases.registry import SEAL_STREAM
 from hallflow.errors import HallflowError
@@ -160,6 +161,8 @@ def audit_store(
                         AuditFinding(case_id, getattr(exc, "seq", 0), "replay", str(exc))
                     )
             continue
+        if case_id.startswith(RESERVED_PREFIX):
+            continue  # another layer's stream (a rating, a complaint): chained, not a case
         cases += 1
         try:
             case = fold(store.load(case_id))

@@ -31,6 +31,7 @@ from hallflow.cases.case import Case, fold
 from hallflow.cases.commands import check_instant
 from hallflow.cases.hall import Hall
 from hallflow.cases.lifecycle import CaseState
+from hallflow.cases.pipeline import SUPERVISION
 from hallflow.errors import CommandInputError, HallflowError, UnknownCodeError
 from hallflow.model.org import Role
 from hallflow.supervision import _checks
@@ -128,7 +129,9 @@ def _holders(case: Case, due: dt.datetime) -> tuple[str, list[str], int]:
     """The step in hand at ``due``, who held it, and the seq of the event that handed it."""
     seen = [e for e in case.history if e.at <= due]
     then = fold(seen)
-    last = seen[-1]
+    # the supervision system's own events (escalations, deemed opinions) hand nothing over:
+    # the step stays with the last staff member who acted
+    last = next((e for e in reversed(seen) if e.actor != SUPERVISION), seen[-1])
     if then.state is CaseState.DECIDED and then.decision is not None:
         return "seal", [then.decision.by], last.seq
     step = then.current_step
