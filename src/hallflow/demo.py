@@ -14,7 +14,9 @@ withdrawn, or not accepted. A few paths are always there:
 * a case left lying in the department, overdue, which supervision escalates;
 * the chief representative away for two working days, the B post acting for them.
 
-Supervision (:meth:`~hallflow.cases.hall.Hall.sweep`) runs at every working day's close.
+Supervision's bulk sweep (:func:`hallflow.supervision.sweep.sweep`: the store's open
+clocks evaluated with numpy, only the cases whose level rose folded) runs at every working
+day's close.
 The public has its say through :class:`hallflow.supervision.evaluation.Supervision`: most
 applicants rate their closed case (a few service encounters are rated without one), bad
 ratings are verified, rectified and followed up by a visit, and one complaint is received
@@ -99,6 +101,7 @@ from hallflow.supervision.scoring import (
     scheme_of,
 )
 from hallflow.supervision.stats import Grouping, Period, Report, Summary, compute, summarise
+from hallflow.supervision.sweep import sweep
 from hallflow.supervision.words import overdue_words, working_days
 from hallflow.timeline.clock import ClockState, ClockStatus, Outcome, closing_time
 from hallflow.timeline.limits import Limit
@@ -638,7 +641,7 @@ class _Simulation:
             case = self.hall.sweep_opinions(case_id, at=closing)
             if case.closed or all(o.consent is not None for o in case.opinions):
                 self.joint_open.discard(case_id)
-        self.hall.sweep(closing)
+        sweep(self.hall, closing, workers=1)
 
     # ---- the month
 
