@@ -42,6 +42,7 @@ from hallflow.errors import (
     CaseStateError,
     CommandInputError,
     ConcurrencyError,
+    HallflowError,
     IdempotencyError,
     NotAuthorisedError,
     TimeOrderError,
@@ -141,6 +142,10 @@ _OPEN = frozenset(
 )
 
 
+class _Stale(Exception):
+    """A case a command ran on unchecked was not the stored one (the command runs again)."""
+
+
 class Pipeline:
     """Runs commands for one :class:`~hallflow.cases.hall.Hall`.
 
@@ -172,7 +177,37 @@ class Pipeline:
         rule = self.rules.get(type(command))
         if rule is None or not isinstance(command, CaseCommand):
             raise CommandInputError("command", "must be a hallflow command value", command)
-        case = self.hall.case(command.case_id)
+        hall = self.hall
+        if key is None:
+            # The case as this Hall last knew it, unchecked: the append's version check
+            # verifies it when the command records events; a refusal, or a command that
+            # records nothing, verifies it by reading the version, and a case found stale
+            # runs again from the store, as if read there first. A keyed command reads the
+            # store first: the actor is authorised on the stored case before an earlier
+            # result is shown.
+            cached = hall._cache.get(command.case_id)
+            if cached is not None:
+                try:
+                    return self._run(rule, cached, command, None, verified=False)
+                except (HallflowError, _Stale):
+                    if hall.store.version(cached.case_id) == cached.version:
+                        raise
+        return self._run(rule, hall.case(command.case_id), command, key, verified=True)
+
+    def _run(
+        self,
+        rule: Rule[Any],
+        case: Case,
+        command: CaseCommand,
+        key: str | None,
+        *,
+        verified: bool,
+    ) -> Case:
+        """The checks, the handler and the commit, on ``case``.
+
+        With ``verified`` false, ``case`` is not known to be the stored one: a command that
+        records nothing raises :class:`_Stale` if it is not.
+        """
         self.authorise(rule, case, command)
         stamp: str | None = None
         if key is not None:  # the digest is computed only for a keyed command
@@ -185,6 +220,8 @@ class Pipeline:
             self.state(rule, case, command)
             events = rule.handler(self.hall, case, command)
             if not events:
+                if not verified and self.hall.store.version(case.case_id) != case.version:
+                    raise _Stale
                 return case
             return self.commit(case, events, command.at, key, stamp, command.describe())
         except CaseCommandError:

@@ -198,6 +198,20 @@ _INSERT_EVENTS = (
 )
 _INSERT_CHAIN = "INSERT INTO chain (position, case_id, version, head, link) VALUES (?, ?, ?, ?, ?)"
 _NEWEST_LINK = "SELECT position, link FROM chain ORDER BY position DESC LIMIT 1"
+_FORKS = [0]
+"""How many times this process's ancestry forked since hallflow was imported (children count)."""
+
+
+def _forked() -> None:
+    _FORKS[0] += 1
+
+
+_NO_FORK_HOOK = not hasattr(os, "register_at_fork")
+if not _NO_FORK_HOOK:  # a store then checks a counter per call, not getpid() (a system call)
+    os.register_at_fork(after_in_child=_forked)
+
+_WRITTEN_CACHE = 4096
+"""How many cases' last written rows a store remembers (to update them without reading)."""
 
 
 class _Tail:
@@ -209,6 +223,13 @@ class _Tail:
         self.position = position
         self.link = link
         self.rows: list[tuple[int, str, int, str, str]] = []
+
+    def extend(self, case_id: str, version: int, head: str) -> None:
+        """Link an append (its case's version and head after it) after the newest entry."""
+        position = self.position + 1
+        link = chain_link(self.link, position, case_id, version, head)
+        self.rows.append((position, case_id, version, head, link))
+        self.position, self.link = position, link
 
 
 class SQLiteStore:
@@ -267,10 +288,14 @@ class SQLiteStore:
         self._timeout = timeout
         self._clock = clock or utc_now
         self._pid = os.getpid()
+        self._fork = _FORKS[0]
         self._local = threading.local()
         self._registry_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
+        # What this store last wrote of each case: its version, head and row columns, which
+        # the guarded UPDATE checks against the file (never trusted).
+        self._written: dict[str, tuple[int, str, tuple[str | None, ...]]] = {}
         try:
             if self._shared is not None:  # one process at a time sets WAL mode and migrates
                 self._shared.lock()
@@ -375,12 +400,7 @@ class SQLiteStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                newest = conn.execute(_NEWEST_LINK).fetchone()
-                tail = (
-                    _Tail(0, ZERO)
-                    if newest is None
-                    else _Tail(newest[0], _text_or_empty(newest[1]))
-                )
+                tail = _newest(conn)
                 outcomes = [
                     self._apply(conn, pending.request, recorded_at, tail) for pending in batch
                 ]
@@ -403,9 +423,14 @@ class SQLiteStore:
         """Check and write one append inside the open transaction.
 
         Links its events into the case's chain and the append into the hall chain after
-        ``tail``, which it advances (the transaction writes the hall chain's new rows, all
-        at once, before it commits). Returns the new version, or the refusal; a refused
-        append has written nothing.
+        ``tail``, which it extends (the transaction writes the hall chain's new rows, all at
+        once, before it commits). Returns the new version, or the refusal; a refused append
+        has written nothing.
+
+        The version check costs no read when it can be made by the write itself: a new case
+        is inserted (the key refuses an existing one), and a case this store wrote last is
+        updated only where its row is still exactly as written (version, head and every
+        column; :func:`_guarded_update`). Otherwise the row is read, as the reference path.
         """
         case_id = request.case_id
         key = request.idempotency_key
@@ -419,56 +444,76 @@ class SQLiteStore:
                     return IdempotencyError(case_id, key)
                 return int(seen[1])
         expected_version = request.expected_version
+        new_version = request.new_version
         r = request.row
         new = (r.matter, r.applicant, r.window, r.state, request.due_utc, request.due_tz)
-        found = conn.execute(
-            'SELECT version, matter, applicant, "window", state, due_utc, due_tz, head '
-            "FROM cases WHERE case_id = ?",
-            (case_id,),
-        ).fetchone()
-        actual = 0 if found is None else int(found[0])
-        if actual != expected_version:
-            return ConcurrencyError(case_id, expected_version, actual)
-        head = ZERO if found is None else _text_or_empty(found[7])
-        rows = []
-        seq = expected_version
-        for e in request.events:
-            seq += 1
-            head = event_digest(head, e.content, recorded_at)
-            rows.append(
-                (
-                    case_id,
-                    seq,
-                    e.kind,
-                    e.actor,
-                    e.at_utc,
-                    e.at_tz,
-                    e.schema,
-                    e.payload_json,
-                    recorded_at,
-                    head,
-                )
-            )
-        new_version = request.new_version
-        if found is None:
-            conn.execute(_INSERT_ROW, (case_id, *new, new_version, head))
+        written = False
+        if expected_version == 0:
+            head, rows = _event_rows(request, ZERO, recorded_at)
+            try:
+                conn.execute(_INSERT_ROW, (case_id, *new, new_version, head))
+            except sqlite3.IntegrityError:
+                found = conn.execute(
+                    "SELECT version FROM cases WHERE case_id = ?", (case_id,)
+                ).fetchone()
+                if found is None:
+                    raise
+                return ConcurrencyError(case_id, expected_version, int(found[0]))
+            written = True
         else:
-            changed = tuple(n for n in range(len(new)) if new[n] != found[n + 1])
-            conn.execute(
-                _update_statement(changed),
-                (new_version, head, *(new[n] for n in changed), case_id),
+            last = self._written.get(case_id)
+            if last is not None and last[0] == expected_version:
+                head, rows = _event_rows(request, last[1], recorded_at)
+                old = last[2]
+                changed = tuple(n for n in range(len(new)) if new[n] != old[n])
+                written = (
+                    conn.execute(
+                        _guarded_update(changed),
+                        (
+                            new_version,
+                            head,
+                            *(new[n] for n in changed),
+                            case_id,
+                            expected_version,
+                            last[1],
+                            *old,
+                        ),
+                    ).rowcount
+                    == 1
+                )
+        if not written:  # the reference path: read the row, check, write
+            found = conn.execute(
+                'SELECT version, matter, applicant, "window", state, due_utc, due_tz, head '
+                "FROM cases WHERE case_id = ?",
+                (case_id,),
+            ).fetchone()
+            actual = 0 if found is None else int(found[0])
+            if actual != expected_version:
+                return ConcurrencyError(case_id, expected_version, actual)
+            head, rows = _event_rows(
+                request, ZERO if found is None else _text_or_empty(found[7]), recorded_at
             )
+            if found is None:
+                conn.execute(_INSERT_ROW, (case_id, *new, new_version, head))
+            else:
+                changed = tuple(n for n in range(len(new)) if new[n] != found[n + 1])
+                conn.execute(
+                    _update_statement(changed),
+                    (new_version, head, *(new[n] for n in changed), case_id),
+                )
         conn.executemany(_INSERT_EVENTS, rows)
-        position = tail.position + 1
-        link = chain_link(tail.link, position, case_id, new_version, head)
-        tail.rows.append((position, case_id, new_version, head, link))
-        tail.position, tail.link = position, link
+        tail.extend(case_id, new_version, head)
         if key is not None:
             conn.execute(
                 "INSERT INTO idempotency (case_id, key, request_hash, version) VALUES (?, ?, ?, ?)",
-                (case_id, key, request.request_hash, request.new_version),
+                (case_id, key, request.request_hash, new_version),
             )
-        return request.new_version
+        remembered = self._written
+        remembered.pop(case_id, None)
+        remembered[case_id] = (new_version, head, new)
+        if len(remembered) > _WRITTEN_CACHE:
+            del remembered[next(iter(remembered))]
+        return new_version
 
     def load(self, case_id: str) -> list[StoredEvent]:
         """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""
@@ -671,7 +716,7 @@ class SQLiteStore:
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"the store {self._path!r} is closed")
-        if os.getpid() != self._pid:
+        if self._fork != _FORKS[0] or (_NO_FORK_HOOK and os.getpid() != self._pid):
             raise StoreError(
                 f"the store {self._path!r} was opened in process {self._pid}; open a new "
                 f"SQLiteStore in each process (after fork, not before)"
@@ -745,6 +790,51 @@ def _update_statement(changed: tuple[int, ...]) -> str:
     """
     assignments = "".join(f", {_ROW_UPDATABLE[n]} = ?" for n in changed)
     return f"UPDATE cases SET version = ?, head = ?{assignments} WHERE case_id = ?"
+
+
+@functools.cache
+def _guarded_update(changed: tuple[int, ...]) -> str:
+    """:func:`_update_statement`, applied only to a row exactly as this store last wrote it.
+
+    Its parameters end with the case id, then the row's expected version, head and six
+    columns: the UPDATE changes one row only if the stored row is the one remembered, so
+    that a remembered row stands for the read the reference path makes.
+    """
+    columns = "".join(f" AND {column} IS ?" for column in _ROW_UPDATABLE)
+    return f"{_update_statement(changed)} AND version = ? AND head = ?{columns}"
+
+
+def _event_rows(
+    request: PreparedAppend, head: str, recorded_at: str
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The event rows of ``request`` linked after ``head``, and the case's new head."""
+    case_id = request.case_id
+    rows = []
+    seq = request.expected_version
+    for e in request.events:
+        seq += 1
+        head = event_digest(head, e.content, recorded_at)
+        rows.append(
+            (
+                case_id,
+                seq,
+                e.kind,
+                e.actor,
+                e.at_utc,
+                e.at_tz,
+                e.schema,
+                e.payload_json,
+                recorded_at,
+                head,
+            )
+        )
+    return head, rows
+
+
+def _newest(conn: sqlite3.Connection) -> _Tail:
+    """The hall chain's newest entry, read from the file."""
+    newest = conn.execute(_NEWEST_LINK).fetchone()
+    return _Tail(0, ZERO) if newest is None else _Tail(newest[0], _text_or_empty(newest[1]))
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
