@@ -656,19 +656,42 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 encoder on every call that has options)."""
 
 
+def _not_json(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _one_pass_dumps() -> Callable[[object], str]:
+    """``_ENCODER.encode`` for a container, without building its C encoder on every call.
+
+    The C encoder ``JSONEncoder.encode`` makes per call, made once with the same arguments
+    but no circular-reference check (a container holding itself recurses until
+    ``RecursionError``, which :func:`_plain_payload` takes as "not plain"). Where the C
+    encoder is missing, ``_ENCODER.encode`` itself.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    escape = getattr(json.encoder, "c_encode_basestring", None)
+    if make is None or escape is None:  # pragma: no cover - CPython has both
+        return _ENCODER.encode
+    encoder = make(None, _not_json, escape, None, ": ", ", ", False, False, False)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_dumps = _one_pass_dumps()
+
+
 def _plain_payload(payload: object, path: str) -> tuple[dict[str, Any], str]:
     if not isinstance(payload, Mapping):
         raise EventPayloadError(path, payload, "a payload must be a mapping with str keys")
     # Fast path: a payload that survives the JSON round trip unchanged is accepted as the
     # copy the round trip made. Anything else takes the walk below, which names the path.
     try:
-        text = _ENCODER.encode(payload)
+        text = _dumps(payload)  # a Mapping that is not a dict is "not JSON" here: the walk
         if not text.isascii():
             text.encode("utf-8")  # refuses lone surrogates
         copy = json.loads(text)
         if isinstance(copy, dict) and copy == payload:
             return copy, text
-    except (TypeError, ValueError, UnicodeEncodeError):
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
         pass
     plain = _plain(payload, path, set())
     assert isinstance(plain, dict)
