@@ -459,7 +459,15 @@ class Pipeline:
             and previous.state == CaseState.REVIEWING.value
             and all(kind in _NEUTRAL for kind in kinds)
         ):
-            return attrs.evolve(previous, version=case.version)
+            return CaseRow(  # attrs.evolve, without its introspection
+                previous.case_id,
+                previous.matter,
+                previous.applicant,
+                previous.window,
+                previous.state,
+                previous.due,
+                case.version,
+            )
         due: dt.datetime | None = None
         if not case.closed and case.state is not CaseState.SEALED and case.clock_events:
             matter = self.hall.catalogue.get(case.matter)

@@ -70,6 +70,7 @@ from hallflow.store.base import (
     query_text,
     read_clock,
     utc_now,
+    utc_text,
 )
 from hallflow.store.chain import (
     ZERO,
@@ -371,7 +372,7 @@ class SQLiteStore:
         append is retried in a transaction of its own, so that an error reaches only the
         append that caused it.
         """
-        recorded_at = read_clock(self._clock).isoformat(timespec="microseconds")[:-6]  # UTC
+        recorded_at = utc_text(read_clock(self._clock))
         try:
             outcomes = self._transaction(conn, batch, recorded_at)
         except StoreError as exc:
