@@ -199,6 +199,13 @@ _INSERT_EVENTS = (
 )
 _INSERT_CHAIN = "INSERT INTO chain (position, case_id, version, head, link) VALUES (?, ?, ?, ?, ?)"
 _NEWEST_LINK = "SELECT position, link FROM chain ORDER BY position DESC LIMIT 1"
+_CHAIN_IS = f" AND ({_NEWEST_LINK}) = (?, ?)"
+"""Appended to a transaction's first row write: it applies only if the chain's newest entry
+is the one hinted (the two parameters)."""
+_INSERT_ROW_CHAINED = (
+    f"INSERT INTO cases ({_ROW_COLUMNS}, head) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? "
+    f"WHERE 1{_CHAIN_IS}"
+)
 _FORKS = [0]
 """How many times this process's ancestry forked since hallflow was imported (children count)."""
 
@@ -218,12 +225,17 @@ _WRITTEN_CACHE = 4096
 class _Tail:
     """The newest entry of the hall chain, as a transaction extends it, and its new rows."""
 
-    __slots__ = ("link", "position", "rows")
+    __slots__ = ("checked", "link", "position", "rows")
 
-    def __init__(self, position: int, link: str) -> None:
+    def __init__(self, position: int, link: str, *, checked: bool = True) -> None:
         self.position = position
         self.link = link
+        self.checked = checked  # read from the file, or confirmed by a guarded write
         self.rows: list[tuple[int, str, int, str, str]] = []
+
+    def entry(self) -> tuple[int, str]:
+        """The newest entry: its position and link."""
+        return self.position, self.link
 
     def extend(self, case_id: str, version: int, head: str) -> None:
         """Link an append (its case's version and head after it) after the newest entry."""
@@ -295,8 +307,10 @@ class SQLiteStore:
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         # What this store last wrote of each case: its version, head and row columns, which
-        # the guarded UPDATE checks against the file (never trusted).
+        # the guarded UPDATE checks against the file (never trusted); without a shared log,
+        # the chain's newest entry after its last commit (a hint, checked the same way).
         self._written: dict[str, tuple[int, str, tuple[str | None, ...]]] = {}
+        self._tail_hint: tuple[int, str] | None = None
         try:
             if self._shared is not None:  # one process at a time sets WAL mode and migrates
                 self._shared.lock()
@@ -393,15 +407,20 @@ class SQLiteStore:
     ) -> list[int | ConcurrencyError | IdempotencyError]:
         """Apply ``batch`` in one ``BEGIN IMMEDIATE`` transaction and commit it.
 
-        What :meth:`_write` and :meth:`_guard` do, spelled out on the hot path.
+        What :meth:`_write` and :meth:`_guard` do, spelled out on the hot path. The hall
+        chain is extended after the newest entry the last writer left as a hint
+        (:meth:`~hallflow.store._shared.SharedLog.tail`), which the first row write checks
+        (:data:`_CHAIN_IS`); without a hint, or when it was stale, the entry is read.
 
         Raises:
             StoreError: SQLite failed; the transaction was rolled back.
         """
+        shared = self._shared
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                tail = _newest(conn)
+                hint = shared.tail() if shared is not None else self._tail_hint
+                tail = _newest(conn) if hint is None else _Tail(*hint, checked=False)
                 outcomes = [
                     self._apply(conn, pending.request, recorded_at, tail) for pending in batch
                 ]
@@ -416,6 +435,11 @@ class SQLiteStore:
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite store {self._path!r}: {exc}") from exc
+        if tail.rows:  # committed: leave the newest entry for the next writer (a hint)
+            if shared is not None:
+                shared.set_tail(tail.position, tail.link)
+            else:
+                self._tail_hint = (tail.position, tail.link)
         return outcomes
 
     def _apply(
@@ -449,10 +473,17 @@ class SQLiteStore:
         r = request.row
         new = (r.matter, r.applicant, r.window, r.state, request.due_utc, request.due_tz)
         written = False
+        chained = () if tail.checked else (tail.position, tail.link)
         if expected_version == 0:
             head, rows = _event_rows(request, ZERO, recorded_at)
             try:
-                conn.execute(_INSERT_ROW, (case_id, *new, new_version, head))
+                written = (
+                    conn.execute(
+                        _INSERT_ROW_CHAINED if chained else _INSERT_ROW,
+                        (case_id, *new, new_version, head, *chained),
+                    ).rowcount
+                    == 1
+                )
             except sqlite3.IntegrityError:
                 found = conn.execute(
                     "SELECT version FROM cases WHERE case_id = ?", (case_id,)
@@ -460,7 +491,6 @@ class SQLiteStore:
                 if found is None:
                     raise
                 return ConcurrencyError(case_id, expected_version, int(found[0]))
-            written = True
         else:
             last = self._written.get(case_id)
             if last is not None and last[0] == expected_version:
@@ -469,7 +499,7 @@ class SQLiteStore:
                 changed = tuple(n for n in range(len(new)) if new[n] != old[n])
                 written = (
                     conn.execute(
-                        _guarded_update(changed),
+                        _guarded_update(changed, bool(chained)),
                         (
                             new_version,
                             head,
@@ -478,11 +508,17 @@ class SQLiteStore:
                             expected_version,
                             last[1],
                             *old,
+                            *chained,
                         ),
                     ).rowcount
                     == 1
                 )
-        if not written:  # the reference path: read the row, check, write
+        if written:
+            tail.checked = True
+        else:  # the reference path: read the row (and the chain's newest entry), check, write
+            if not tail.checked:  # no write checked the hint: read the entry (nothing linked yet)
+                tail.position, tail.link = _newest(conn).entry()
+                tail.checked = True
             found = conn.execute(
                 'SELECT version, matter, applicant, "window", state, due_utc, due_tz, head '
                 "FROM cases WHERE case_id = ?",
@@ -794,15 +830,17 @@ def _update_statement(changed: tuple[int, ...]) -> str:
 
 
 @functools.cache
-def _guarded_update(changed: tuple[int, ...]) -> str:
+def _guarded_update(changed: tuple[int, ...], chained: bool) -> str:
     """:func:`_update_statement`, applied only to a row exactly as this store last wrote it.
 
     Its parameters end with the case id, then the row's expected version, head and six
     columns: the UPDATE changes one row only if the stored row is the one remembered, so
-    that a remembered row stands for the read the reference path makes.
+    that a remembered row stands for the read the reference path makes. ``chained``: two
+    more, the hall chain's hinted newest entry, which must be the file's (:data:`_CHAIN_IS`).
     """
     columns = "".join(f" AND {column} IS ?" for column in _ROW_UPDATABLE)
-    return f"{_update_statement(changed)} AND version = ? AND head = ?{columns}"
+    chain = _CHAIN_IS if chained else ""
+    return f"{_update_statement(changed)} AND version = ? AND head = ?{columns}{chain}"
 
 
 def _event_rows(
