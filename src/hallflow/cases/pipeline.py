@@ -51,6 +51,7 @@ from hallflow.model.org import Power
 from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
 
 if TYPE_CHECKING:
+    from hallflow.calendar.engine import WorkCalendar
     from hallflow.cases.hall import Hall
 
 __all__ = [
@@ -157,6 +158,7 @@ class Pipeline:
     def __init__(self, hall: Hall, rules: dict[type[Any], Rule[Any]]) -> None:
         self.hall = hall
         self.rules = rules
+        self._bounds: tuple[Any, ...] | None = None  # see _inner_bounds
 
     # ------------------------------------------------------------------ running
 
@@ -301,18 +303,11 @@ class Pipeline:
                     last,
                 )
         calendar = self.hall.calendar
-        day = at.astimezone(calendar.hours.tzinfo).date()
-        if not calendar.first <= day <= calendar.last:
-            bound = calendar.first if day < calendar.first else calendar.last
-            raise TimeOrderError(
-                actor,
-                command,
-                case_id,
-                f"its day {day} lies outside the hall calendar's range {calendar.first}.."
-                f"{calendar.last} (compile the calendar further: china(until=...))",
-                at,
-                bound,
-            )
+        bounds = self._bounds
+        if bounds is None or bounds[0] is not calendar or bounds[1] is not calendar.hours:
+            bounds = self._bounds = _inner_bounds(calendar)
+        if not bounds[2] <= at <= bounds[3]:  # else it lies well inside: no day to compute
+            self._in_range(calendar, actor, command, case_id, at)
         settings = self.hall.settings
         if settings.future_tolerance is not None:
             latest = settings.now() + settings.future_tolerance
@@ -326,6 +321,24 @@ class Pipeline:
                     at,
                     latest,
                 )
+
+    @staticmethod
+    def _in_range(
+        calendar: WorkCalendar, actor: str, command: str, case_id: str, at: dt.datetime
+    ) -> None:
+        """Refuse an instant whose day in the hall's zone the calendar does not cover."""
+        day = at.astimezone(calendar.hours.tzinfo).date()
+        if not calendar.first <= day <= calendar.last:
+            bound = calendar.first if day < calendar.first else calendar.last
+            raise TimeOrderError(
+                actor,
+                command,
+                case_id,
+                f"its day {day} lies outside the hall calendar's range {calendar.first}.."
+                f"{calendar.last} (compile the calendar further: china(until=...))",
+                at,
+                bound,
+            )
 
     def state(self, rule: Rule[Any], case: Case, command: CaseCommand) -> None:
         """Refuse a command the case's state does not allow."""
@@ -488,6 +501,24 @@ class Pipeline:
             due=due,
             version=case.version,
         )
+
+
+def _inner_bounds(calendar: WorkCalendar) -> tuple[Any, ...]:
+    """The calendar, its hours, and two instants between which every day is covered.
+
+    Midnight (in the hall's zone) two days after the calendar's first day and two days
+    before its last: an instant between them falls, in that zone, on a day the calendar
+    covers, whatever the zone's offsets do (they move a wall clock by less than a day), so
+    :meth:`Pipeline.time_order` need not compute its day. Outside them it does
+    (:meth:`Pipeline._in_range`, the reference).
+    """
+    tz = calendar.hours.tzinfo
+    try:
+        low = dt.datetime.combine(calendar.first + dt.timedelta(days=2), dt.time(), tz)
+        high = dt.datetime.combine(calendar.last - dt.timedelta(days=2), dt.time(), tz)
+    except OverflowError:  # a calendar at the ends of the date range: always the reference
+        low, high = dt.datetime.max.replace(tzinfo=dt.UTC), dt.datetime.min.replace(tzinfo=dt.UTC)
+    return calendar, calendar.hours, low, high
 
 
 def _append(

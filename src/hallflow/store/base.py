@@ -578,7 +578,10 @@ def prepare_append(
         raise AppendRequestError(
             "expected_version", expected_version, "must be an int of at least 0"
         )
-    if isinstance(events, (str, bytes)) or not isinstance(events, Sequence) or not events:
+    if (
+        type(events) is not list  # a list is a Sequence: no ABC check on the hot path
+        and (isinstance(events, (str, bytes)) or not isinstance(events, Sequence))
+    ) or not events:
         raise AppendRequestError("events", events, "must be a non-empty sequence of NewEvent")
     if idempotency_key is not None:
         _check_text("idempotency_key", idempotency_key, nonempty=True)
@@ -696,7 +699,7 @@ _dumps = _one_pass_dumps()
 
 
 def _plain_payload(payload: object, path: str) -> tuple[dict[str, Any], str]:
-    if not isinstance(payload, Mapping):
+    if type(payload) is not dict and not isinstance(payload, Mapping):
         raise EventPayloadError(path, payload, "a payload must be a mapping with str keys")
     # Fast path: a payload that survives the JSON round trip unchanged is accepted as the
     # copy the round trip made. Anything else takes the walk below, which names the path.
