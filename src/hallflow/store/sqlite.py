@@ -203,8 +203,7 @@ _CHAIN_IS = f" AND ({_NEWEST_LINK}) = (?, ?)"
 """Appended to a transaction's first row write: it applies only if the chain's newest entry
 is the one hinted (the two parameters)."""
 _INSERT_ROW_CHAINED = (
-    f"INSERT INTO cases ({_ROW_COLUMNS}, head) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? "
-    f"WHERE 1{_CHAIN_IS}"
+    f"INSERT INTO cases ({_ROW_COLUMNS}, head) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE 1{_CHAIN_IS}"
 )
 _FORKS = [0]
 """How many times this process's ancestry forked since hallflow was imported (children count)."""
