@@ -351,16 +351,21 @@ def _tuple(value: object) -> object:
     return value
 
 
+_CHANNEL = _to_enum(Channel)
+_METHOD = _to_enum(DeliveryMethod)
+_PAUSE_REASON = _to_enum(PauseReason)
+
+
 def _to_channel(value: object) -> object:
-    return _to_enum(Channel)(value)
+    return _CHANNEL(value)
 
 
 def _to_method(value: object) -> object:
-    return _to_enum(DeliveryMethod)(value)
+    return _METHOD(value)
 
 
 def _to_pause_reason(value: object) -> object:
-    return _to_enum(PauseReason)(value)
+    return _PAUSE_REASON(value)
 
 
 def _frozen_mapping(value: object) -> object:

@@ -43,6 +43,7 @@ from hallflow.errors import (
     CaseStateError,
     CommandInputError,
     ConcurrencyError,
+    HallflowError,
     IdempotencyError,
     NotAuthorisedError,
     TimeOrderError,
@@ -53,6 +54,7 @@ from hallflow.timeline.compiled import to_us
 from hallflow.timeline.packed import with_last
 
 if TYPE_CHECKING:
+    from hallflow.calendar.engine import WorkCalendar
     from hallflow.cases.hall import Hall
 
 __all__ = [
@@ -144,6 +146,10 @@ _OPEN = frozenset(
 )
 
 
+class _Stale(Exception):
+    """A case a command ran on unchecked was not the stored one (the command runs again)."""
+
+
 class Pipeline:
     """Runs commands for one :class:`~hallflow.cases.hall.Hall`.
 
@@ -155,6 +161,7 @@ class Pipeline:
     def __init__(self, hall: Hall, rules: dict[type[Any], Rule[Any]]) -> None:
         self.hall = hall
         self.rules = rules
+        self._bounds: tuple[Any, ...] | None = None  # see _inner_bounds
 
     # ------------------------------------------------------------------ running
 
@@ -175,7 +182,37 @@ class Pipeline:
         rule = self.rules.get(type(command))
         if rule is None or not isinstance(command, CaseCommand):
             raise CommandInputError("command", "must be a hallflow command value", command)
-        case = self.hall.case(command.case_id)
+        hall = self.hall
+        if key is None:
+            # The case as this Hall last knew it, unchecked: the append's version check
+            # verifies it when the command records events; a refusal, or a command that
+            # records nothing, verifies it by reading the version, and a case found stale
+            # runs again from the store, as if read there first. A keyed command reads the
+            # store first: the actor is authorised on the stored case before an earlier
+            # result is shown.
+            cached = hall._cache.get(command.case_id)
+            if cached is not None:
+                try:
+                    return self._run(rule, cached, command, None, verified=False)
+                except (HallflowError, _Stale):
+                    if hall.store.version(cached.case_id) == cached.version:
+                        raise
+        return self._run(rule, hall.case(command.case_id), command, key, verified=True)
+
+    def _run(
+        self,
+        rule: Rule[Any],
+        case: Case,
+        command: CaseCommand,
+        key: str | None,
+        *,
+        verified: bool,
+    ) -> Case:
+        """The checks, the handler and the commit, on ``case``.
+
+        With ``verified`` false, ``case`` is not known to be the stored one: a command that
+        records nothing raises :class:`_Stale` if it is not.
+        """
         self.authorise(rule, case, command)
         stamp: str | None = None
         if key is not None:  # the digest is computed only for a keyed command
@@ -188,6 +225,8 @@ class Pipeline:
             self.state(rule, case, command)
             events = rule.handler(self.hall, case, command)
             if not events:
+                if not verified and self.hall.store.version(case.case_id) != case.version:
+                    raise _Stale
                 return case
             return self.commit(case, events, command.at, key, stamp, command.describe())
         except CaseCommandError:
@@ -267,18 +306,11 @@ class Pipeline:
                     last,
                 )
         calendar = self.hall.calendar
-        day = at.astimezone(calendar.hours.tzinfo).date()
-        if not calendar.first <= day <= calendar.last:
-            bound = calendar.first if day < calendar.first else calendar.last
-            raise TimeOrderError(
-                actor,
-                command,
-                case_id,
-                f"its day {day} lies outside the hall calendar's range {calendar.first}.."
-                f"{calendar.last} (compile the calendar further: china(until=...))",
-                at,
-                bound,
-            )
+        bounds = self._bounds
+        if bounds is None or bounds[0] is not calendar or bounds[1] is not calendar.hours:
+            bounds = self._bounds = _inner_bounds(calendar)
+        if not bounds[2] <= at <= bounds[3]:  # else it lies well inside: no day to compute
+            self._in_range(calendar, actor, command, case_id, at)
         settings = self.hall.settings
         if settings.future_tolerance is not None:
             latest = settings.now() + settings.future_tolerance
@@ -292,6 +324,24 @@ class Pipeline:
                     at,
                     latest,
                 )
+
+    @staticmethod
+    def _in_range(
+        calendar: WorkCalendar, actor: str, command: str, case_id: str, at: dt.datetime
+    ) -> None:
+        """Refuse an instant whose day in the hall's zone the calendar does not cover."""
+        day = at.astimezone(calendar.hours.tzinfo).date()
+        if not calendar.first <= day <= calendar.last:
+            bound = calendar.first if day < calendar.first else calendar.last
+            raise TimeOrderError(
+                actor,
+                command,
+                case_id,
+                f"its day {day} lies outside the hall calendar's range {calendar.first}.."
+                f"{calendar.last} (compile the calendar further: china(until=...))",
+                at,
+                bound,
+            )
 
     def state(self, rule: Rule[Any], case: Case, command: CaseCommand) -> None:
         """Refuse a command the case's state does not allow."""
@@ -429,9 +479,16 @@ class Pipeline:
             and previous.clocks
             and all(kind in _NEUTRAL for kind in kinds)
         ):
-            last = to_us(case.history[-1].at)
-            return attrs.evolve(
-                previous, version=case.version, clocks=with_last(previous.clocks, last)
+            return CaseRow(  # attrs.evolve, without its introspection
+                previous.case_id,
+                previous.matter,
+                previous.applicant,
+                previous.window,
+                previous.state,
+                previous.due,
+                case.version,
+                with_last(previous.clocks, to_us(case.history[-1].at)),
+                previous.swept,
             )
         due: dt.datetime | None = None
         if not case.closed and case.state is not CaseState.SEALED and case.clock_events:
@@ -454,6 +511,24 @@ class Pipeline:
             version=case.version,
             clocks=packed_clocks(self.hall, case),
         )
+
+
+def _inner_bounds(calendar: WorkCalendar) -> tuple[Any, ...]:
+    """The calendar, its hours, and two instants between which every day is covered.
+
+    Midnight (in the hall's zone) two days after the calendar's first day and two days
+    before its last: an instant between them falls, in that zone, on a day the calendar
+    covers, whatever the zone's offsets do (they move a wall clock by less than a day), so
+    :meth:`Pipeline.time_order` need not compute its day. Outside them it does
+    (:meth:`Pipeline._in_range`, the reference).
+    """
+    tz = calendar.hours.tzinfo
+    try:
+        low = dt.datetime.combine(calendar.first + dt.timedelta(days=2), dt.time(), tz)
+        high = dt.datetime.combine(calendar.last - dt.timedelta(days=2), dt.time(), tz)
+    except OverflowError:  # a calendar at the ends of the date range: always the reference
+        low, high = dt.datetime.max.replace(tzinfo=dt.UTC), dt.datetime.min.replace(tzinfo=dt.UTC)
+    return calendar, calendar.hours, low, high
 
 
 def _append(

@@ -506,7 +506,7 @@ class Organisation:
         Returns:
             The permission, allowed or not, with the reason.
         """
-        power = Power(power)
+        power = power if type(power) is Power else Power(power)
         if isinstance(matter, str):
             code, department = matter, None
         else:

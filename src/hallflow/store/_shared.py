@@ -10,7 +10,12 @@ counters, not a general locking library — ``filelock``, for one, polls with sl
 that a writer in another process waits in the kernel and is woken the moment the lock is
 free (SQLite's own busy handler sleeps for whole milliseconds). Its first 16 bytes, mapped
 into every writer's memory, count the transactions committed (``written``) and the highest
-count known to be on disk (``synced``).
+count known to be on disk (``synced``); the next 72 hold the hall chain's newest entry as the
+last writer left it (its position and link, :meth:`SharedLog.tail`), so that a writer need
+not read it from the database. That entry is a hint, never trusted: the store's first write
+of a transaction applies only if the database's newest entry is the one the hint names (else
+it reads the newest entry), so a hint left stale — by a writer killed after its commit, an
+older hallflow, a restored file — costs a read, never a wrong link.
 
 Shared syncs: a writer commits with SQLite's ``synchronous=NORMAL`` (no sync inside the
 transaction), counts its commit, releases the write lock, and then makes sure the log is on
@@ -59,8 +64,10 @@ WRITE_LOCK_SUFFIX = "-hallflow-write.lock"
 
 _WRITTEN = 0
 _SYNCED = 8
-_SIZE = 16
+_TAIL = 16  # the hall chain's newest position (8 bytes), then its link (64 ASCII hex digits)
+_SIZE = 128
 _COUNTER = struct.Struct("<Q")
+_TAIL_ENTRY = struct.Struct("<Q64s")
 
 
 class SharedLog:
@@ -126,6 +133,23 @@ class SharedLog:
         seq = self._read(_WRITTEN) + 1
         _COUNTER.pack_into(self._counters, _WRITTEN, seq)
         return seq
+
+    def tail(self) -> tuple[int, str] | None:
+        """The hall chain's newest entry as the last writer left it (hold the write lock).
+
+        A hint to check against the database, never a fact; ``None`` when there is none.
+        """
+        position, link = _TAIL_ENTRY.unpack_from(self._counters, _TAIL)
+        if position <= 0:
+            return None
+        return position, link.decode("ascii", "replace")
+
+    def set_tail(self, position: int, link: str) -> None:
+        """Leave the hall chain's newest entry for the next writer (hold the write lock)."""
+        try:
+            _TAIL_ENTRY.pack_into(self._counters, _TAIL, position, link.encode("ascii"))
+        except (struct.error, UnicodeEncodeError):  # not one to hint at: leave none
+            _TAIL_ENTRY.pack_into(self._counters, _TAIL, 0, b"")
 
     def sync(self, seq: int) -> None:
         """Return once transaction ``seq`` is on disk, syncing the log if no one else has.

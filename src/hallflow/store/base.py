@@ -57,6 +57,7 @@ __all__ = [
     "query_text",
     "read_clock",
     "utc_now",
+    "utc_text",
 ]
 
 Clock = Callable[[], dt.datetime]
@@ -527,8 +528,23 @@ def encode_instant(value: dt.datetime) -> tuple[str, str]:
         offset = value.utcoffset()
         assert offset is not None
         zone = _format_offset(offset)
-    # In UTC the text ends "+00:00"; without it, it is the fixed-width naive form.
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6], zone
+    return utc_text(value), zone
+
+
+_UTC_TEXT = "%04d-%02d-%02dT%02d:%02d:%02d.%06d"
+
+
+def utc_text(value: dt.datetime) -> str:
+    """An aware instant as fixed-width ISO 8601 text in UTC, without the offset.
+
+    ``value.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6]`` (the reference),
+    formatted directly: ``isoformat`` costs more, and this runs for every instant stored.
+
+    Raises:
+        OverflowError: the instant in UTC falls outside the datetime range.
+    """
+    u = value.astimezone(dt.UTC)
+    return _UTC_TEXT % (u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond)
 
 
 def decode_instant(utc_text: str, zone: str) -> dt.datetime:
@@ -651,7 +667,10 @@ def prepare_append(
         raise AppendRequestError(
             "expected_version", expected_version, "must be an int of at least 0"
         )
-    if isinstance(events, (str, bytes)) or not isinstance(events, Sequence) or not events:
+    if (
+        type(events) is not list  # a list is a Sequence: no ABC check on the hot path
+        and (isinstance(events, (str, bytes)) or not isinstance(events, Sequence))
+    ) or not events:
         raise AppendRequestError("events", events, "must be a non-empty sequence of NewEvent")
     if idempotency_key is not None:
         _check_text("idempotency_key", idempotency_key, nonempty=True)
@@ -745,19 +764,42 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 encoder on every call that has options)."""
 
 
+def _not_json(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _one_pass_dumps() -> Callable[[object], str]:
+    """``_ENCODER.encode`` for a container, without building its C encoder on every call.
+
+    The C encoder ``JSONEncoder.encode`` makes per call, made once with the same arguments
+    but no circular-reference check (a container holding itself recurses until
+    ``RecursionError``, which :func:`_plain_payload` takes as "not plain"). Where the C
+    encoder is missing, ``_ENCODER.encode`` itself.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    escape = getattr(json.encoder, "c_encode_basestring", None)
+    if make is None or escape is None:  # pragma: no cover - CPython has both
+        return _ENCODER.encode
+    encoder = make(None, _not_json, escape, None, ": ", ", ", False, False, False)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_dumps = _one_pass_dumps()
+
+
 def _plain_payload(payload: object, path: str) -> tuple[dict[str, Any], str]:
-    if not isinstance(payload, Mapping):
+    if type(payload) is not dict and not isinstance(payload, Mapping):
         raise EventPayloadError(path, payload, "a payload must be a mapping with str keys")
     # Fast path: a payload that survives the JSON round trip unchanged is accepted as the
     # copy the round trip made. Anything else takes the walk below, which names the path.
     try:
-        text = _ENCODER.encode(payload)
+        text = _dumps(payload)  # a Mapping that is not a dict is "not JSON" here: the walk
         if not text.isascii():
             text.encode("utf-8")  # refuses lone surrogates
         copy = json.loads(text)
         if isinstance(copy, dict) and copy == payload:
             return copy, text
-    except (TypeError, ValueError, UnicodeEncodeError):
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
         pass
     plain = _plain(payload, path, set())
     assert isinstance(plain, dict)

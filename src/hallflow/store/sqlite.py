@@ -74,6 +74,7 @@ from hallflow.store.base import (
     query_text,
     read_clock,
     utc_now,
+    utc_text,
 )
 from hallflow.store.chain import (
     ZERO,
@@ -222,17 +223,49 @@ _OPEN_CLOCKS = (
     "SELECT case_id, matter, version, clocks, swept FROM cases "
     "WHERE case_id > ? AND (clocks IS NULL OR length(clocks) > 0) ORDER BY case_id LIMIT ?"
 )
+_CHAIN_IS = f" AND ({_NEWEST_LINK}) = (?, ?)"
+"""Appended to a transaction's first row write: it applies only if the chain's newest entry
+is the one hinted (the two parameters)."""
+_INSERT_ROW_CHAINED = (
+    f"INSERT INTO cases ({_ROW_COLUMNS}, head) SELECT {', '.join('?' * 11)} WHERE 1{_CHAIN_IS}"
+)
+_FORKS = [0]
+"""How many times this process's ancestry forked since hallflow was imported (children count)."""
+
+
+def _forked() -> None:
+    _FORKS[0] += 1
+
+
+_NO_FORK_HOOK = not hasattr(os, "register_at_fork")
+if not _NO_FORK_HOOK:  # a store then checks a counter per call, not getpid() (a system call)
+    os.register_at_fork(after_in_child=_forked)
+
+_WRITTEN_CACHE = 4096
+"""How many cases' last written rows a store remembers (to update them without reading)."""
 
 
 class _Tail:
     """The newest entry of the hall chain, as a transaction extends it, and its new rows."""
 
-    __slots__ = ("link", "position", "rows")
+    __slots__ = ("checked", "link", "position", "rows")
 
-    def __init__(self, position: int, link: str) -> None:
+    def __init__(self, position: int, link: str, *, checked: bool = True) -> None:
         self.position = position
         self.link = link
+        self.checked = checked  # read from the file, or confirmed by a guarded write
         self.rows: list[tuple[int, str, int, str, str]] = []
+
+    def entry(self) -> tuple[int, str]:
+        """The newest entry: its position and link."""
+        return self.position, self.link
+
+    def extend(self, case_id: str, version: int, head: str) -> None:
+        """Link an append (its case's version and head after it) after the newest entry."""
+        position = self.position + 1
+        link = chain_link(self.link, position, case_id, version, head)
+        self.rows.append((position, case_id, version, head, link))
+        self.position, self.link = position, link
 
 
 class SQLiteStore:
@@ -299,10 +332,16 @@ class SQLiteStore:
         self._timeout = timeout
         self._clock = clock or utc_now
         self._pid = os.getpid()
+        self._fork = _FORKS[0]
         self._local = threading.local()
         self._registry_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
+        # What this store last wrote of each case: its version, head and row columns, which
+        # the guarded UPDATE checks against the file (never trusted); without a shared log,
+        # the chain's newest entry after its last commit (a hint, checked the same way).
+        self._written: dict[str, tuple[int, str, tuple[str | bytes | None, ...]]] = {}
+        self._tail_hint: tuple[int, str] | None = None
         try:
             if self._shared is not None:  # one process at a time sets WAL mode and migrates
                 self._shared.lock()
@@ -378,7 +417,7 @@ class SQLiteStore:
         append is retried in a transaction of its own, so that an error reaches only the
         append that caused it.
         """
-        recorded_at = read_clock(self._clock).isoformat(timespec="microseconds")[:-6]  # UTC
+        recorded_at = utc_text(read_clock(self._clock))
         try:
             outcomes = self._transaction(conn, batch, recorded_at)
         except StoreError as exc:
@@ -399,20 +438,20 @@ class SQLiteStore:
     ) -> list[int | ConcurrencyError | IdempotencyError]:
         """Apply ``batch`` in one ``BEGIN IMMEDIATE`` transaction and commit it.
 
-        What :meth:`_write` and :meth:`_guard` do, spelled out on the hot path.
+        What :meth:`_write` and :meth:`_guard` do, spelled out on the hot path. The hall
+        chain is extended after the newest entry the last writer left as a hint
+        (:meth:`~hallflow.store._shared.SharedLog.tail`), which the first row write checks
+        (:data:`_CHAIN_IS`); without a hint, or when it was stale, the entry is read.
 
         Raises:
             StoreError: SQLite failed; the transaction was rolled back.
         """
+        shared = self._shared
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                newest = conn.execute(_NEWEST_LINK).fetchone()
-                tail = (
-                    _Tail(0, ZERO)
-                    if newest is None
-                    else _Tail(newest[0], _text_or_empty(newest[1]))
-                )
+                hint = shared.tail() if shared is not None else self._tail_hint
+                tail = _newest(conn) if hint is None else _Tail(*hint, checked=False)
                 outcomes = [
                     self._apply(conn, pending.request, recorded_at, tail) for pending in batch
                 ]
@@ -427,6 +466,11 @@ class SQLiteStore:
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite store {self._path!r}: {exc}") from exc
+        if tail.rows:  # committed: leave the newest entry for the next writer (a hint)
+            if shared is not None:
+                shared.set_tail(tail.position, tail.link)
+            else:
+                self._tail_hint = (tail.position, tail.link)
         return outcomes
 
     def _apply(
@@ -435,9 +479,14 @@ class SQLiteStore:
         """Check and write one append inside the open transaction.
 
         Links its events into the case's chain and the append into the hall chain after
-        ``tail``, which it advances (the transaction writes the hall chain's new rows, all
-        at once, before it commits). Returns the new version, or the refusal; a refused
-        append has written nothing.
+        ``tail``, which it extends (the transaction writes the hall chain's new rows, all at
+        once, before it commits). Returns the new version, or the refusal; a refused append
+        has written nothing.
+
+        The version check costs no read when it can be made by the write itself: a new case
+        is inserted (the key refuses an existing one), and a case this store wrote last is
+        updated only where its row is still exactly as written (version, head and every
+        column; :func:`_guarded_update`). Otherwise the row is read, as the reference path.
         """
         case_id = request.case_id
         key = request.idempotency_key
@@ -451,6 +500,7 @@ class SQLiteStore:
                     return IdempotencyError(case_id, key)
                 return int(seen[1])
         expected_version = request.expected_version
+        new_version = request.new_version
         r = request.row
         new = (
             r.matter,
@@ -462,54 +512,85 @@ class SQLiteStore:
             r.clocks,
             r.swept,
         )
-        found = conn.execute(
-            'SELECT version, matter, applicant, "window", state, due_utc, due_tz, clocks, '
-            "swept, head FROM cases WHERE case_id = ?",
-            (case_id,),
-        ).fetchone()
-        actual = 0 if found is None else int(found[0])
-        if actual != expected_version:
-            return ConcurrencyError(case_id, expected_version, actual)
-        head = ZERO if found is None else _text_or_empty(found[9])
-        rows = []
-        seq = expected_version
-        for e in request.events:
-            seq += 1
-            head = event_digest(head, e.content, recorded_at)
-            rows.append(
-                (
-                    case_id,
-                    seq,
-                    e.kind,
-                    e.actor,
-                    e.at_utc,
-                    e.at_tz,
-                    e.schema,
-                    e.payload_json,
-                    recorded_at,
-                    head,
+        written = False
+        chained = () if tail.checked else (tail.position, tail.link)
+        if expected_version == 0:
+            head, rows = _event_rows(request, ZERO, recorded_at)
+            try:
+                written = (
+                    conn.execute(
+                        _INSERT_ROW_CHAINED if chained else _INSERT_ROW,
+                        (case_id, *new, new_version, head, *chained),
+                    ).rowcount
+                    == 1
                 )
-            )
-        new_version = request.new_version
-        if found is None:
-            conn.execute(_INSERT_ROW, (case_id, *new, new_version, head))
+            except sqlite3.IntegrityError:
+                found = conn.execute(
+                    "SELECT version FROM cases WHERE case_id = ?", (case_id,)
+                ).fetchone()
+                if found is None:
+                    raise
+                return ConcurrencyError(case_id, expected_version, int(found[0]))
         else:
-            changed = tuple(n for n in range(len(new)) if new[n] != found[n + 1])
-            conn.execute(
-                _update_statement(changed),
-                (new_version, head, *(new[n] for n in changed), case_id),
+            last = self._written.get(case_id)
+            if last is not None and last[0] == expected_version:
+                head, rows = _event_rows(request, last[1], recorded_at)
+                old = last[2]
+                changed = tuple(n for n in range(len(new)) if new[n] != old[n])
+                written = (
+                    conn.execute(
+                        _guarded_update(changed, bool(chained)),
+                        (
+                            new_version,
+                            head,
+                            *(new[n] for n in changed),
+                            case_id,
+                            expected_version,
+                            last[1],
+                            *old,
+                            *chained,
+                        ),
+                    ).rowcount
+                    == 1
+                )
+        if written:
+            tail.checked = True
+        else:  # the reference path: read the row (and the chain's newest entry), check, write
+            if not tail.checked:  # no write checked the hint: read the entry (nothing linked yet)
+                tail.position, tail.link = _newest(conn).entry()
+                tail.checked = True
+            found = conn.execute(
+                'SELECT version, matter, applicant, "window", state, due_utc, due_tz, clocks, '
+                "swept, head FROM cases WHERE case_id = ?",
+                (case_id,),
+            ).fetchone()
+            actual = 0 if found is None else int(found[0])
+            if actual != expected_version:
+                return ConcurrencyError(case_id, expected_version, actual)
+            head, rows = _event_rows(
+                request, ZERO if found is None else _text_or_empty(found[9]), recorded_at
             )
+            if found is None:
+                conn.execute(_INSERT_ROW, (case_id, *new, new_version, head))
+            else:
+                changed = tuple(n for n in range(len(new)) if new[n] != found[n + 1])
+                conn.execute(
+                    _update_statement(changed),
+                    (new_version, head, *(new[n] for n in changed), case_id),
+                )
         conn.executemany(_INSERT_EVENTS, rows)
-        position = tail.position + 1
-        link = chain_link(tail.link, position, case_id, new_version, head)
-        tail.rows.append((position, case_id, new_version, head, link))
-        tail.position, tail.link = position, link
+        tail.extend(case_id, new_version, head)
         if key is not None:
             conn.execute(
                 "INSERT INTO idempotency (case_id, key, request_hash, version) VALUES (?, ?, ?, ?)",
-                (case_id, key, request.request_hash, request.new_version),
+                (case_id, key, request.request_hash, new_version),
             )
-        return request.new_version
+        remembered = self._written
+        remembered.pop(case_id, None)
+        remembered[case_id] = (new_version, head, new)
+        if len(remembered) > _WRITTEN_CACHE:
+            del remembered[next(iter(remembered))]
+        return new_version
 
     def load(self, case_id: str) -> list[StoredEvent]:
         """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""
@@ -742,7 +823,7 @@ class SQLiteStore:
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"the store {self._path!r} is closed")
-        if os.getpid() != self._pid:
+        if self._fork != _FORKS[0] or (_NO_FORK_HOOK and os.getpid() != self._pid):
             raise StoreError(
                 f"the store {self._path!r} was opened in process {self._pid}; open a new "
                 f"SQLiteStore in each process (after fork, not before)"
@@ -818,6 +899,53 @@ def _update_statement(changed: tuple[int, ...]) -> str:
     """
     assignments = "".join(f", {_ROW_UPDATABLE[n]} = ?" for n in changed)
     return f"UPDATE cases SET version = ?, head = ?{assignments} WHERE case_id = ?"
+
+
+@functools.cache
+def _guarded_update(changed: tuple[int, ...], chained: bool) -> str:
+    """:func:`_update_statement`, applied only to a row exactly as this store last wrote it.
+
+    Its parameters end with the case id, then the row's expected version, head and every
+    column: the UPDATE changes one row only if the stored row is the one remembered, so
+    that a remembered row stands for the read the reference path makes. ``chained``: two
+    more, the hall chain's hinted newest entry, which must be the file's (:data:`_CHAIN_IS`).
+    """
+    columns = "".join(f" AND {column} IS ?" for column in _ROW_UPDATABLE)
+    chain = _CHAIN_IS if chained else ""
+    return f"{_update_statement(changed)} AND version = ? AND head = ?{columns}{chain}"
+
+
+def _event_rows(
+    request: PreparedAppend, head: str, recorded_at: str
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The event rows of ``request`` linked after ``head``, and the case's new head."""
+    case_id = request.case_id
+    rows = []
+    seq = request.expected_version
+    for e in request.events:
+        seq += 1
+        head = event_digest(head, e.content, recorded_at)
+        rows.append(
+            (
+                case_id,
+                seq,
+                e.kind,
+                e.actor,
+                e.at_utc,
+                e.at_tz,
+                e.schema,
+                e.payload_json,
+                recorded_at,
+                head,
+            )
+        )
+    return head, rows
+
+
+def _newest(conn: sqlite3.Connection) -> _Tail:
+    """The hall chain's newest entry, read from the file."""
+    newest = conn.execute(_NEWEST_LINK).fetchone()
+    return _Tail(0, ZERO) if newest is None else _Tail(newest[0], _text_or_empty(newest[1]))
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
