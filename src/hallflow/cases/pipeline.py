@@ -479,7 +479,9 @@ class Pipeline:
             and previous.clocks
             and all(kind in _NEUTRAL for kind in kinds)
         ):
-            return CaseRow(  # attrs.evolve, without its introspection
+            # attrs.evolve(previous, version=...), without its introspection: every field
+            # of previous but the version (a field added to CaseRow must be copied here too)
+            return CaseRow(
                 previous.case_id,
                 previous.matter,
                 previous.applicant,

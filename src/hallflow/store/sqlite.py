@@ -30,8 +30,10 @@ Durability and concurrency, in brief (``docs/store.md`` has the long form):
   its head (the last digest), and the ``chain`` table one linked entry per append. The part
   of an event's digest that does not depend on the case's head nor on ``recorded_at`` is
   computed before the write lock (:func:`~hallflow.store.base.prepare_append`); inside, an
-  append reads the head in the case-row SELECT it makes anyway, and a transaction reads the
-  newest chain entry once for its whole batch.
+  append takes the head from the case-row SELECT (or, for a case this store wrote last,
+  from what it wrote, checked by a guarded UPDATE), and a transaction takes the newest
+  chain entry from the hint the last writer left, checked by its first row write, or reads
+  it once for its whole batch.
 * The schema version lives in ``PRAGMA user_version``; opening a file written by an older
   hallflow migrates it, in one transaction, one step per version.
 """
