@@ -479,8 +479,8 @@ class Pipeline:
             and previous.clocks
             and all(kind in _NEUTRAL for kind in kinds)
         ):
-            # attrs.evolve(previous, version=...), without its introspection: every field
-            # of previous but the version (a field added to CaseRow must be copied here too)
+            # attrs.evolve without its introspection: every field of previous, the version
+            # and the last event's instant renewed (a field added to CaseRow goes here too)
             return CaseRow(
                 previous.case_id,
                 previous.matter,
