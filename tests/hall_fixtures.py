@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hallflow.calendar import china
+from hallflow.calendar import WorkCalendar, china
 from hallflow.cases.hall import Hall, HallSettings
 from hallflow.model import (
     JOINT,
@@ -168,7 +169,14 @@ SEAL_KEY_PEM = Ed25519PrivateKey.from_private_bytes(bytes(range(32))).private_by
 (tests/data/legacy was sealed with it too)."""
 
 
-def build_hall(store: EventStore | None = None) -> Hall:
+def build_hall(
+    store: EventStore | None = None,
+    *,
+    organisation: Organisation = ORG,
+    calendar: WorkCalendar = CAL,
+    plugins: Sequence[object] = (),
+) -> Hall:
+    """The fixture hall on ``store`` (a new memory store by default), with extra plugins."""
     provider = SoftwareSealProvider()
     provider.add_key_pem("plan-2026", SEAL_KEY_PEM)
     seals = SealRegistry().activate(
@@ -183,11 +191,11 @@ def build_hall(store: EventStore | None = None) -> Hall:
     counter = itertools.count(1)
     return Hall(
         catalogue=CATALOGUE,
-        organisation=ORG,
-        calendar=CAL,
+        organisation=organisation,
+        calendar=calendar,
         store=store or MemoryStore(),
         seals=seals,
         seal_provider=provider,
         settings=HallSettings(new_id=lambda: f"case-{next(counter):04d}", now=lambda: NOW),
-        plugins=plugin_manager([DeemedApproval()]),
+        plugins=plugin_manager([DeemedApproval(), *plugins]),
     )

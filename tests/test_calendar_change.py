@@ -11,7 +11,6 @@ between the provisional and the published year is exactly which days are holiday
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,8 @@ from hallflow.calendar import china
 from hallflow.calendar.data import FestivalDays, Notice, YearData
 from hallflow.calendar.engine import WorkCalendar
 from hallflow.calendar.provisional import provisional_year
-from hallflow.cases.hall import Hall, HallSettings
+from hallflow.cases.hall import Hall
 from hallflow.errors import CommandInputError
-from hallflow.plugins import plugin_manager
-from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
 from hallflow.store import MemoryStore, SQLiteStore
 from hallflow.store.base import EventStore
 from hallflow.supervision.calendar_change import (
@@ -38,11 +35,8 @@ from hallflow.timeline import PauseReason
 from tests.hall_fixtures import (
     APPLICANT,
     CATALOGUE,
-    NOW,
-    ORG,
-    SEAL_KEY_PEM,
-    DeemedApproval,
     at,
+    build_hall,
 )
 
 OLD = china()  # 2027 is provisional in the shipped data
@@ -67,23 +61,7 @@ def published(extra_holidays: list[dt.date], dropped_workdays: int) -> YearData:
 
 
 def build(store: EventStore, calendar: WorkCalendar) -> Hall:
-    provider = SoftwareSealProvider()
-    provider.add_key_pem("plan-2026", SEAL_KEY_PEM)
-    seals = SealRegistry().activate(
-        "S-PLAN-1", SealKind.APPROVAL, owner="Planning Bureau", holder="chief",
-        key_id="plan-2026", at=at(1, 5), by="admin",
-    )  # fmt: skip
-    counter = itertools.count(1)
-    return Hall(
-        catalogue=CATALOGUE,
-        organisation=ORG,
-        calendar=calendar,
-        store=store,
-        seals=seals,
-        seal_provider=provider,
-        settings=HallSettings(new_id=lambda: f"case-{next(counter):04d}", now=lambda: NOW),
-        plugins=plugin_manager([DeemedApproval()]),
-    )
+    return build_hall(store, calendar=calendar)
 
 
 def open_cases(hall: Hall, plans: list[tuple[int, int, bool]]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hallflow.cases.hall import Hall, HallSettings
+from hallflow.cases.hall import Hall
 from hallflow.errors import (
     CaseStateError,
     CommandInputError,
@@ -23,8 +23,7 @@ from hallflow.errors import (
     TimeOrderError,
 )
 from hallflow.model import Matter, Organisation, Role, Staff
-from hallflow.plugins import hookimpl, plugin_manager
-from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
+from hallflow.plugins import hookimpl
 from hallflow.sinks import Dispatcher, MemoryCursors
 from hallflow.store import MemoryStore, SQLiteStore
 from hallflow.store.base import EventStore, StoredEvent
@@ -38,14 +37,11 @@ from hallflow.supervision.evaluation import (
 from hallflow.timeline import Limit
 from tests.hall_fixtures import (
     APPLICANT,
-    CAL,
-    CATALOGUE,
     DEPT,
     NOW,
     ORG,
-    SEAL_KEY_PEM,
-    DeemedApproval,
     at,
+    build_hall,
 )
 from tests.strategies import log_snapshot
 
@@ -83,28 +79,7 @@ CONTRACT_KEYS = {
 
 def build(store: EventStore | None = None, plugins: Sequence[object] = ()) -> Hall:
     """The fixture hall with a supervision officer, on ``store``, with extra plugins."""
-    provider = SoftwareSealProvider()
-    provider.add_key_pem("plan-2026", SEAL_KEY_PEM)
-    seals = SealRegistry().activate(
-        "S-PLAN-1",
-        SealKind.APPROVAL,
-        owner=DEPT,
-        holder="chief",
-        key_id="plan-2026",
-        at=at(1, 5),
-        by="admin",
-    )
-    counter = itertools.count(1)
-    return Hall(
-        catalogue=CATALOGUE,
-        organisation=ORG_SUP,
-        calendar=CAL,
-        store=store or MemoryStore(),
-        seals=seals,
-        seal_provider=provider,
-        settings=HallSettings(new_id=lambda: f"case-{next(counter):04d}", now=lambda: NOW),
-        plugins=plugin_manager([DeemedApproval(), *plugins]),
-    )
+    return build_hall(store, organisation=ORG_SUP, plugins=plugins)
 
 
 def ids() -> Iterable[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from hallflow.cases.hall import Hall, HallSettings
+from hallflow.cases.hall import Hall
 from hallflow.cases.supervision import SweepReport
 from hallflow.cases.supervision import sweep as reference_sweep
 from hallflow.errors import CommandInputError, HallflowError, StoreArgumentError
 from hallflow.model import Matter
-from hallflow.plugins import hookimpl, plugin_manager
-from hallflow.seals import SealKind, SealRegistry, SoftwareSealProvider
+from hallflow.plugins import hookimpl
 from hallflow.store import MemoryStore, SQLiteStore
 from hallflow.store.base import EventStore
 from hallflow.supervision.sweep import sweep as bulk_sweep
@@ -25,14 +23,8 @@ from hallflow.timeline import PauseReason
 from hallflow.timeline.ladder import Ladder, Rung
 from tests.hall_fixtures import (
     APPLICANT,
-    CAL,
-    CATALOGUE,
-    DEPT,
-    NOW,
-    ORG,
-    SEAL_KEY_PEM,
-    DeemedApproval,
     at,
+    build_hall,
 )
 from tests.strategies import ACTIONS, scripts
 
@@ -61,28 +53,7 @@ class Ladders:
 
 
 def make_hall(store: EventStore) -> Hall:
-    provider = SoftwareSealProvider()
-    provider.add_key_pem("plan-2026", SEAL_KEY_PEM)
-    seals = SealRegistry().activate(
-        "S-PLAN-1",
-        SealKind.APPROVAL,
-        owner=DEPT,
-        holder="chief",
-        key_id="plan-2026",
-        at=at(1, 5),
-        by="admin",
-    )
-    counter = itertools.count(1)
-    return Hall(
-        catalogue=CATALOGUE,
-        organisation=ORG,
-        calendar=CAL,
-        store=store,
-        seals=seals,
-        seal_provider=provider,
-        settings=HallSettings(new_id=lambda: f"case-{next(counter):04d}", now=lambda: NOW),
-        plugins=plugin_manager([DeemedApproval(), Ladders()]),
-    )
+    return build_hall(store, plugins=[Ladders()])
 
 
 # ---------------------------------------------------------------------- random halls
