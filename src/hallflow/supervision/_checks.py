@@ -69,6 +69,20 @@ def is_hex_id(value: object) -> bool:
     return type(value) is str and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
 
 
+def stored(hall: Hall, prefix: str, field: str, noun: str, item_id: object) -> list[StoredEvent]:
+    """The events of the stream ``prefix + item_id`` (a rating's or a complaint's).
+
+    Raises:
+        CommandInputError: naming ``field``: not a 32-hex id, or no such stream.
+    """
+    if not is_hex_id(item_id):
+        raise CommandInputError(field, "must be 32 lowercase hex characters", item_id)
+    stream = prefix + str(item_id)
+    if not hall.store.version(stream):
+        raise CommandInputError(field, f"no such {noun}", item_id)
+    return hall.store.load(stream)
+
+
 def derived_id(kind: str, key: str) -> str:
     """The id a keyed request without an id gets: a retry finds the same stream."""
     return hashlib.sha256(f"hallflow-{kind}\x00{key}".encode()).hexdigest()[:32]

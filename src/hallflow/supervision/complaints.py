@@ -263,12 +263,8 @@ def get(sup: Supervision, complaint_id: str) -> Complaint:
         CommandInputError: not a complaint id, or no such complaint.
     """
     _checks.supervision(sup)
-    if not _checks.is_hex_id(complaint_id):
-        raise CommandInputError("complaint_id", "must be 32 lowercase hex characters", complaint_id)
-    stream = COMPLAINT_PREFIX + complaint_id
-    if not sup.hall.store.version(stream):
-        raise CommandInputError("complaint_id", "no such complaint", complaint_id)
-    return fold_complaint(sup.hall.store.load(stream))
+    events = _checks.stored(sup.hall, COMPLAINT_PREFIX, "complaint_id", "complaint", complaint_id)
+    return fold_complaint(events)
 
 
 def complaints(sup: Supervision) -> list[Complaint]:

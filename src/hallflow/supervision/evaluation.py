@@ -478,12 +478,9 @@ class Supervision:
         Raises:
             CommandInputError: not a rating id, or no such rating.
         """
-        if not _checks.is_hex_id(rating_id):
-            raise CommandInputError("rating_id", "must be 32 lowercase hex characters", rating_id)
-        stream = RATING_PREFIX + rating_id
-        if not self.hall.store.version(stream):
-            raise CommandInputError("rating_id", "no such rating", rating_id)
-        return fold_rating(self.hall.store.load(stream))
+        return fold_rating(
+            _checks.stored(self.hall, RATING_PREFIX, "rating_id", "rating", rating_id)
+        )
 
     def ratings(self) -> list[Rating]:
         """Every rating in the store, by id."""
