@@ -49,7 +49,7 @@ from hallflow.errors import (
     TimeOrderError,
 )
 from hallflow.model.org import Power
-from hallflow.store.base import CaseRow, EventStore, NewEvent, StoredEvent
+from hallflow.store.base import Append, CaseRow, EventStore, NewEvent, StoredEvent
 from hallflow.timeline.compiled import to_us
 from hallflow.timeline.packed import with_last
 
@@ -403,6 +403,55 @@ class Pipeline:
         describe: str = "",
     ) -> Case:
         """Append ``events`` to ``case`` with its new row; the store checks the version."""
+        updated, row = self._after(case, events, at)
+        hall = self.hall
+        try:
+            version = _append(hall.store, case.case_id, case.version, list(events), row, key, stamp)
+        except IdempotencyError:
+            assert key is not None and stamp is not None
+            raise self._both(case.case_id, key, stamp, describe) from None
+        hall._rows[case.case_id] = row
+        if version != updated.version:  # an earlier identical request: answer with it
+            return fold(hall.store.load(case.case_id)[:version])
+        return hall._remember(updated)
+
+    def commit_many(
+        self, items: Sequence[tuple[Case, Sequence[NewEvent], dt.datetime]]
+    ) -> list[Case | ConcurrencyError]:
+        """Append events to several cases at once (:meth:`EventStore.append_many`).
+
+        Each item is what :meth:`commit` takes without a key: a case, its new events (already
+        checked by the caller's rule) and their instant. The store commits them together
+        and checks each case's version on its own.
+
+        Returns:
+            For each item, in order: the case after its events, or the
+            :class:`~hallflow.errors.ConcurrencyError` of a case a concurrent command
+            changed (nothing was written for it).
+        """
+        hall = self.hall
+        after = [self._after(case, events, at) for case, events, at in items]
+        outcomes = hall.store.append_many(
+            [
+                Append(case.case_id, case.version, list(events), row)
+                for (case, events, _), (_, row) in zip(items, after, strict=True)
+            ]
+        )
+        out: list[Case | ConcurrencyError] = []
+        for (updated, row), outcome in zip(after, outcomes, strict=True):
+            if isinstance(outcome, ConcurrencyError):
+                out.append(outcome)
+                continue
+            if not isinstance(outcome, int) or outcome != updated.version:
+                raise AssertionError(f"an unkeyed append answered {outcome!r}")
+            hall._rows[updated.case_id] = row
+            out.append(hall._remember(updated))
+        return out
+
+    def _after(
+        self, case: Case, events: Sequence[NewEvent], at: dt.datetime
+    ) -> tuple[Case, CaseRow]:
+        """``case`` with ``events`` folded in, and its row after them."""
         stored = [
             StoredEvent(
                 case_id=case.case_id,
@@ -417,20 +466,10 @@ class Pipeline:
             for i, e in enumerate(events)
         ]
         updated = fold_more(case, stored)
-        hall = self.hall
-        previous = hall._rows.get(case.case_id)
+        previous = self.hall._rows.get(case.case_id)
         if previous is not None and previous.version != case.version:
             previous = None
-        row = self.row(updated, at, previous, [e.kind for e in events])
-        try:
-            version = _append(hall.store, case.case_id, case.version, list(events), row, key, stamp)
-        except IdempotencyError:
-            assert key is not None and stamp is not None
-            raise self._both(case.case_id, key, stamp, describe) from None
-        hall._rows[case.case_id] = row
-        if version != updated.version:  # an earlier identical request: answer with it
-            return fold(hall.store.load(case.case_id)[:version])
-        return hall._remember(updated)
+        return updated, self.row(updated, at, previous, [e.kind for e in events])
 
     def create(
         self, case_id: str, new: NewEvent, key: str | None, stamp: str | None, describe: str

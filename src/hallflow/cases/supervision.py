@@ -34,7 +34,17 @@ from hallflow.timeline.ladder import Ladder, combine
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["CaseSwept", "SweepFailure", "SweepReport", "ladder_of", "sweep", "sweep_case"]
+__all__ = [
+    "CaseSwept",
+    "SweepFailure",
+    "SweepPlan",
+    "SweepReport",
+    "finish",
+    "ladder_of",
+    "plan_case",
+    "sweep",
+    "sweep_case",
+]
 
 RETRIES = 5
 """How many times a case changed under the sweep is read and swept again."""
@@ -139,10 +149,37 @@ def sweep_case(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
-    case = hall.case(case_id)
+@attrs.define(frozen=True, slots=True)
+class SweepPlan:
+    """What sweeping one case will record, decided before anything is written.
+
+    Attributes:
+        case: the case as folded.
+        when: the instant of its escalations (the sweep's, or the case's last event's if
+            later).
+        events: the ``escalated`` events to append.
+        found: the escalations, with the case id.
+        seen: for each clock code, the warning level and rung mask seen (see
+            :class:`CaseSwept`).
+        deem: an escalation asks for a deemed approval.
+    """
+
+    case: Case
+    when: dt.datetime
+    events: list[NewEvent]
+    found: list[tuple[str, Escalation]]
+    seen: dict[int, tuple[int, int]]
+    deem: bool
+
+
+def plan_case(hall: Hall, case: Case, at: dt.datetime) -> SweepPlan:
+    """Decide what sweeping ``case`` at ``at`` records: the reference rule, without writing.
+
+    Each clock's status goes to the ``hallflow_escalations`` hooks and to the matter's
+    ladders; an escalation already recorded on the clock (same code) is not recorded again.
+    """
     if case.state not in _SWEPT:
-        return CaseSwept([], case.version, {}, False)
+        return SweepPlan(case, at, [], [], {}, False)
     matter = hall.catalogue.get(case.matter)
     ladder = ladder_of(hall, matter)
     when = max(at, case.history[-1].at)
@@ -173,7 +210,7 @@ def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
             if (name, escalation.code) in done:
                 continue
             done.add((name, escalation.code))
-            found.append((case_id, escalation))
+            found.append((case.case_id, escalation))
             events.append(
                 event(
                     "escalated",
@@ -187,12 +224,27 @@ def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
                 )
             )
             deem = deem or escalation.action is EscalationAction.DEEMED_APPROVAL
-    if events:
-        case = hall._pipeline.commit(case, events, when, None, None)
-    deemed = deem and _may_deem(case)
+    return SweepPlan(case, when, events, found, seen, deem)
+
+
+def finish(hall: Hall, plan: SweepPlan, case: Case) -> CaseSwept:
+    """Finish sweeping a case once ``plan``'s events are recorded (``case``: after them).
+
+    Records the deemed approval, if one was asked for and the case may still be deemed
+    approved.
+    """
+    deemed = plan.deem and _may_deem(case)
     if deemed:
-        case = hall.deem_approved(case_id, at=when)
-    return CaseSwept(found, case.version, seen, deemed)
+        case = hall.deem_approved(case.case_id, at=plan.when)
+    return CaseSwept(plan.found, case.version, plan.seen, deemed)
+
+
+def _sweep_once(hall: Hall, case_id: str, at: dt.datetime) -> CaseSwept:
+    plan = plan_case(hall, hall.case(case_id), at)
+    case = plan.case
+    if plan.events:
+        case = hall._pipeline.commit(case, plan.events, plan.when, None, None)
+    return finish(hall, plan, case)
 
 
 def _may_deem(case: Case) -> bool:

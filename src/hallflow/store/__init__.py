@@ -8,12 +8,13 @@ history tamper-evident (hash chains per case and over the hall, :mod:`hallflow.s
 ``docs/store.md``.
 """
 
-from hallflow.store.base import CaseRow, EventStore, KeyRecord, NewEvent, StoredEvent
+from hallflow.store.base import Append, CaseRow, EventStore, KeyRecord, NewEvent, StoredEvent
 from hallflow.store.chain import ChainBreak, ChainHead, Checkpoint, VerifyReport
 from hallflow.store.memory import MemoryStore
 from hallflow.store.sqlite import SQLiteStore
 
 __all__ = [
+    "Append",
     "CaseRow",
     "ChainBreak",
     "ChainHead",

@@ -45,7 +45,7 @@ import os
 import struct
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
@@ -268,6 +268,32 @@ class GroupCommit(Generic[R]):
         if isinstance(mine.outcome, BaseException):
             raise mine.outcome
         return mine.outcome
+
+    def run_many(self, requests: Sequence[R]) -> list[object]:
+        """Queue ``requests`` together and wait until all are written; their outcomes.
+
+        They join the queue as one run, so a leader takes them together (up to
+        :attr:`MAX_BATCH` per transaction). Unlike :meth:`run`, an outcome that is an
+        exception is returned, not raised: the caller decides what each refusal means.
+        """
+        mine = [Job(request) for request in requests]
+        if not mine:
+            return []
+        with self._lock:
+            first = not self.queue
+            self.queue.extend(mine)
+            mine[0].leading = first
+        for index, job in enumerate(mine):
+            if index or not first:
+                try:
+                    job.wake.acquire()  # released once: written by a leader, or made the leader
+                except BaseException:  # interrupted while waiting: the rest leave the queue
+                    for rest in mine[index:]:
+                        self._leave(rest)
+                    raise
+            if job.outcome is None:  # the leader: write what is queued, this one first
+                self._lead()
+        return [job.outcome for job in mine]
 
     def _lead(self) -> None:
         shared = self._shared

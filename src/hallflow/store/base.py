@@ -31,13 +31,17 @@ import attrs
 
 from hallflow.errors import (
     AppendRequestError,
+    ConcurrencyError,
     EventPayloadError,
+    IdempotencyError,
     NaiveDatetimeError,
     StoreArgumentError,
 )
 from hallflow.store.chain import ChainHead, Checkpoint, VerifyReport, content_digest
 
 __all__ = [
+    "Append",
+    "AppendOutcome",
     "CaseRow",
     "Clock",
     "EventStore",
@@ -49,11 +53,13 @@ __all__ = [
     "SweepMark",
     "SweepRow",
     "bound_text",
+    "check_case_ids",
     "check_marks",
     "check_sweep_query",
     "decode_instant",
     "encode_instant",
     "prepare_append",
+    "prepare_many",
     "query_text",
     "read_clock",
     "utc_now",
@@ -215,6 +221,32 @@ class CaseRow:
     swept: bytes | None = attrs.field(default=None, validator=_bytes_or_none)
 
 
+@attrs.define(frozen=True, slots=True)
+class Append:
+    """One append of :meth:`EventStore.append_many`: the arguments of :meth:`EventStore.append`.
+
+    Attributes:
+        case_id: the case.
+        expected_version: the version the caller read; 0 when it creates the case.
+        events: one or more events.
+        row: the case's row after them.
+        idempotency_key: as for :meth:`EventStore.append`.
+        request_digest: as for :meth:`EventStore.append`.
+    """
+
+    case_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+    row: CaseRow
+    idempotency_key: str | None = None
+    request_digest: str | None = None
+
+
+AppendOutcome = int | ConcurrencyError | IdempotencyError
+"""What :meth:`EventStore.append_many` answers for each append: the case's new version, or
+the refusal (returned, not raised, so that the other appends stand)."""
+
+
 SweepRow = tuple[str, str, int, bytes | None, bytes | None]
 """A row as a sweep reads it: ``(case_id, matter, version, clocks, swept)``."""
 
@@ -227,6 +259,44 @@ def check_sweep_query(after: object, limit: object) -> None:
     query_text("after", after, optional=True)
     if type(limit) is not int or limit < 1:
         raise StoreArgumentError("limit", limit, "must be an int of at least 1")
+
+
+def check_case_ids(case_ids: object) -> list[str]:
+    """Validate the argument of :meth:`EventStore.load_many`; return it as a list."""
+    if isinstance(case_ids, (str, bytes)) or not isinstance(case_ids, Sequence):
+        raise StoreArgumentError("case_ids", case_ids, "must be a sequence of case ids")
+    out: list[str] = []
+    for i, case_id in enumerate(case_ids):
+        query_text(f"case_ids[{i}]", case_id)
+        out.append(case_id)
+    return out
+
+
+def prepare_many(appends: object) -> list[PreparedAppend]:
+    """Validate and encode every append of :meth:`EventStore.append_many`, before any is made.
+
+    Raises:
+        AppendRequestError: ``appends`` is not a sequence of :class:`Append`, or one of them
+            is malformed (the error names its index); nothing is appended.
+        EventPayloadError: a payload does not survive a JSON round trip.
+    """
+    if isinstance(appends, (str, bytes)) or not isinstance(appends, Sequence):
+        raise AppendRequestError("appends", appends, "must be a sequence of Append")
+    out: list[PreparedAppend] = []
+    for i, item in enumerate(appends):
+        if not isinstance(item, Append):
+            raise AppendRequestError(f"appends[{i}]", item, "must be an Append")
+        out.append(
+            prepare_append(
+                item.case_id,
+                item.expected_version,
+                item.events,
+                item.row,
+                item.idempotency_key,
+                item.request_digest,
+            )
+        )
+    return out
 
 
 def check_marks(marks: object) -> list[SweepMark]:
@@ -310,6 +380,38 @@ class EventStore(Protocol):
 
         Raises:
             CaseNotFoundError: the case does not exist.
+        """
+        ...
+
+    def append_many(self, appends: Sequence[Append]) -> list[AppendOutcome]:
+        """Make several appends, to different cases, each checked on its own.
+
+        Each append is what :meth:`append` makes of the same arguments, and they are made in
+        order; a store that can commits them together (SQLite: one transaction), which is
+        what makes a supervision sweep that records escalations on thousands of cases
+        cheap. An append refused for its version or its key is answered with the refusal
+        and the others still stand.
+
+        Returns:
+            For each append, in order: the case's new version, or the
+            :class:`~hallflow.errors.ConcurrencyError` or
+            :class:`~hallflow.errors.IdempotencyError` that :meth:`append` would raise.
+
+        Raises:
+            AppendRequestError: an append is malformed; nothing is appended.
+            EventPayloadError: a payload does not survive a JSON round trip; nothing is
+                appended.
+        """
+        ...
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Return several cases' events (what :meth:`load` returns), by case id.
+
+        A case that does not exist is left out of the answer. A store reads them in as few
+        queries as it can.
+
+        Raises:
+            StoreArgumentError: ``case_ids`` is not a sequence of case ids.
         """
         ...
 

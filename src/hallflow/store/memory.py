@@ -24,19 +24,23 @@ from hallflow.errors import (
     StoreError,
 )
 from hallflow.store.base import (
+    Append,
     CaseRow,
     Clock,
     KeyRecord,
     NewEvent,
+    PreparedAppend,
     StoredEvent,
     SweepMark,
     SweepRow,
     bound_text,
+    check_case_ids,
     check_marks,
     check_sweep_query,
     decode_instant,
     encode_instant,
     prepare_append,
+    prepare_many,
     query_text,
     read_clock,
     utc_now,
@@ -120,57 +124,89 @@ class MemoryStore:
         )
         with self._lock:
             self._check_open()
-            key = request.idempotency_key
-            if key is not None:
-                seen = self._keys.get((case_id, key))
-                if seen is not None:
-                    if seen[0] != request.request_hash:
-                        raise IdempotencyError(case_id, key)
-                    return seen[1]
-            log = self._events.get(case_id, [])
-            if len(log) != expected_version:
-                raise ConcurrencyError(case_id, expected_version, len(log))
-            recorded_at = read_clock(self._clock)
-            recorded = recorded_at.isoformat(timespec="microseconds")[:-6]  # as SQLite's
-            head = self._heads.get(case_id, ZERO)
-            records = []
-            for seq, e in enumerate(request.events, start=expected_version + 1):
-                head = event_digest(head, e.content, recorded)
-                records.append(
-                    _Record(
-                        seq=seq,
-                        kind=e.kind,
-                        actor=e.actor,
-                        at_utc=e.at_utc,
-                        at_tz=e.at_tz,
-                        schema=e.schema,
-                        payload=e.payload_json,
-                        recorded=recorded,
-                        digest=head,
-                        at=decode_instant(e.at_utc, e.at_tz),
-                        recorded_at=recorded_at,
-                    )
+            return self._commit(request)
+
+    def append_many(
+        self, appends: Sequence[Append]
+    ) -> list[int | ConcurrencyError | IdempotencyError]:
+        """Several appends, each checked on its own; see :meth:`EventStore.append_many`."""
+        requests = prepare_many(appends)
+        out: list[int | ConcurrencyError | IdempotencyError] = []
+        with self._lock:
+            self._check_open()
+            for request in requests:
+                try:
+                    out.append(self._commit(request))
+                except (ConcurrencyError, IdempotencyError) as refused:
+                    out.append(refused)
+        return out
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Several cases' events; see :meth:`hallflow.store.base.EventStore.load_many`."""
+        wanted = check_case_ids(case_ids)
+        out: dict[str, list[StoredEvent]] = {}
+        for case_id in wanted:
+            try:
+                out[case_id] = self.load(case_id)
+            except CaseNotFoundError:
+                continue
+        return out
+
+    def _commit(self, request: PreparedAppend) -> int:
+        """Check and apply one prepared append (the lock held)."""
+        case_id = request.case_id
+        expected_version = request.expected_version
+        key = request.idempotency_key
+        if key is not None:
+            seen = self._keys.get((case_id, key))
+            if seen is not None:
+                if seen[0] != request.request_hash:
+                    raise IdempotencyError(case_id, key)
+                return seen[1]
+        log = self._events.get(case_id, [])
+        if len(log) != expected_version:
+            raise ConcurrencyError(case_id, expected_version, len(log))
+        recorded_at = read_clock(self._clock)
+        recorded = recorded_at.isoformat(timespec="microseconds")[:-6]  # as SQLite's
+        head = self._heads.get(case_id, ZERO)
+        records = []
+        for seq, e in enumerate(request.events, start=expected_version + 1):
+            head = event_digest(head, e.content, recorded)
+            records.append(
+                _Record(
+                    seq=seq,
+                    kind=e.kind,
+                    actor=e.actor,
+                    at_utc=e.at_utc,
+                    at_tz=e.at_tz,
+                    schema=e.schema,
+                    payload=e.payload_json,
+                    recorded=recorded,
+                    digest=head,
+                    at=decode_instant(e.at_utc, e.at_tz),
+                    recorded_at=recorded_at,
                 )
-            new_version = request.new_version
-            position, link = (
-                (self._chain[-1].position, self._chain[-1].link) if self._chain else (0, ZERO)
             )
-            position += 1
-            self._chain.append(
-                _Entry(
-                    position,
-                    case_id,
-                    new_version,
-                    head,
-                    chain_link(link, position, case_id, new_version, head),
-                )
+        new_version = request.new_version
+        position, link = (
+            (self._chain[-1].position, self._chain[-1].link) if self._chain else (0, ZERO)
+        )
+        position += 1
+        self._chain.append(
+            _Entry(
+                position,
+                case_id,
+                new_version,
+                head,
+                chain_link(link, position, case_id, new_version, head),
             )
-            self._events[case_id] = log + records
-            self._rows[case_id] = request.row
-            self._heads[case_id] = head
-            if key is not None:
-                self._keys[(case_id, key)] = (request.request_hash, new_version)
-            return new_version
+        )
+        self._events[case_id] = log + records
+        self._rows[case_id] = request.row
+        self._heads[case_id] = head
+        if key is not None:
+            self._keys[(case_id, key)] = (request.request_hash, new_version)
+        return new_version
 
     def load(self, case_id: str) -> list[StoredEvent]:
         """Return a case's events in order; see :meth:`hallflow.store.base.EventStore.load`."""

@@ -60,6 +60,8 @@ from hallflow.errors import (
 )
 from hallflow.store._shared import GroupCommit, Job, SharedLog
 from hallflow.store.base import (
+    Append,
+    AppendOutcome,
     CaseRow,
     Clock,
     KeyRecord,
@@ -69,10 +71,12 @@ from hallflow.store.base import (
     SweepMark,
     SweepRow,
     bound_text,
+    check_case_ids,
     check_marks,
     check_sweep_query,
     decode_instant,
     prepare_append,
+    prepare_many,
     query_text,
     read_clock,
     utc_now,
@@ -244,6 +248,9 @@ if not _NO_FORK_HOOK:  # a store then checks a counter per call, not getpid() (a
     os.register_at_fork(after_in_child=_forked)
 
 _WRITTEN_CACHE = 4096
+
+_LOAD_MANY = 500
+"""Cases read per query by :meth:`SQLiteStore.load_many` (SQLite allows 32,766 parameters)."""
 """How many cases' last written rows a store remembers (to update them without reading)."""
 
 
@@ -410,6 +417,28 @@ class SQLiteStore:
         version = self._group.run(request)
         assert isinstance(version, int)
         return version
+
+    def append_many(self, appends: Sequence[Append]) -> list[AppendOutcome]:
+        """Several appends committed together; see :meth:`EventStore.append_many`.
+
+        They join the group commit as one run (up to ``GroupCommit.MAX_BATCH`` appends per
+        transaction), so a thousand appends cost a few transactions, not a thousand.
+        """
+        requests = prepare_many(appends)
+        if not requests:
+            return []
+        self._connection()
+        outcomes = self._group.run_many(requests)
+        out: list[AppendOutcome] = []
+        for outcome in outcomes:
+            if isinstance(outcome, (ConcurrencyError, IdempotencyError)):
+                out.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                assert isinstance(outcome, int)
+                out.append(outcome)
+        return out
 
     def _write_batch(self, conn: sqlite3.Connection, batch: list[Job[PreparedAppend]]) -> None:
         """Commit ``batch`` in one transaction and set each append's outcome.
@@ -620,6 +649,39 @@ class SQLiteStore:
             )
             for seq, kind, actor, at_utc, at_tz, payload, recorded_at, schema, digest in rows
         ]
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Several cases' events; see :meth:`hallflow.store.base.EventStore.load_many`.
+
+        Read with one query per :data:`_LOAD_MANY` cases.
+        """
+        wanted = check_case_ids(case_ids)
+        conn = self._connection()
+        out: dict[str, list[StoredEvent]] = {}
+        for start in range(0, len(wanted), _LOAD_MANY):
+            part = wanted[start : start + _LOAD_MANY]
+            with self._guard():
+                rows = conn.execute(
+                    "SELECT case_id, seq, kind, actor, at_utc, at_tz, payload, recorded_at, "
+                    "schema, digest FROM events WHERE case_id IN "
+                    f"({','.join('?' * len(part))}) ORDER BY case_id, seq",
+                    part,
+                ).fetchall()
+            for case_id, seq, kind, actor, at_utc, at_tz, payload, recorded, schema, digest in rows:
+                out.setdefault(case_id, []).append(
+                    StoredEvent(
+                        case_id=case_id,
+                        seq=seq,
+                        kind=kind,
+                        actor=actor,
+                        at=decode_instant(at_utc, at_tz),
+                        payload=json.loads(payload),
+                        recorded_at=dt.datetime.fromisoformat(recorded).replace(tzinfo=dt.UTC),
+                        schema=schema,
+                        digest=digest,
+                    )
+                )
+        return out
 
     def key_version(self, case_id: str, key: str) -> int | None:
         """See :meth:`hallflow.store.base.EventStore.key_version`."""

@@ -41,10 +41,19 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from hallflow.cases.case import fold
 from hallflow.cases.commands import RESERVED_PREFIX, check_instant
-from hallflow.cases.supervision import SweepFailure, SweepReport, ladder_of, sweep_case
+from hallflow.cases.supervision import (
+    SweepFailure,
+    SweepPlan,
+    SweepReport,
+    finish,
+    ladder_of,
+    plan_case,
+    sweep_case,
+)
 from hallflow.cases.sweepstate import CLOCK_NAMES, packed_clocks
-from hallflow.errors import CommandInputError, HallflowError
+from hallflow.errors import CommandInputError, ConcurrencyError, HallflowError
 from hallflow.plugins.policy import Escalation
 from hallflow.store.base import SweepMark, SweepRow
 from hallflow.timeline.bulk import BulkStatus, ClockArrays, evaluate
@@ -55,13 +64,16 @@ from hallflow.timeline.packed import pack_swept, unpack, unpack_swept
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["CHUNK", "WORKERS", "candidates", "sweep"]
+__all__ = ["BATCH", "CHUNK", "WORKERS", "candidates", "sweep"]
 
 CHUNK = 50_000
 """Case rows read per chunk by default."""
 
 WORKERS = 4
-"""Threads sweeping candidates by default."""
+"""Threads sweeping, by default, the candidates that are swept one at a time."""
+
+BATCH = 500
+"""Candidates read and committed together."""
 
 
 def sweep(
@@ -103,9 +115,15 @@ def sweep(
             report.swept += len(rows)
             picked = [rows[i] for i in candidates(hall, rows, when)]
             report.folded += len(picked)
-            done = pool.map(_one, itertools.repeat(hall), picked, itertools.repeat(when))
+            batched = [row for row in picked if row[3] is not None]
+            alone = [row for row in picked if row[3] is None]
             marks: list[SweepMark] = []
-            for outcome in done:
+            for start in range(0, len(batched), BATCH):
+                found, done, again = _batch(hall, batched[start : start + BATCH], when)
+                report.extend(found)
+                marks += done
+                alone += again
+            for outcome in pool.map(_one, itertools.repeat(hall), alone, itertools.repeat(when)):
                 if isinstance(outcome, SweepFailure):
                     report.failures.append(outcome)
                 else:
@@ -125,6 +143,53 @@ def _cases(rows: list[SweepRow]) -> list[SweepRow]:
     while hi < len(rows) and rows[hi][0].startswith(RESERVED_PREFIX):
         hi += 1
     return rows[:lo] + rows[hi:]
+
+
+def _batch(
+    hall: Hall, rows: Sequence[SweepRow], when: dt.datetime
+) -> tuple[list[tuple[str, Escalation]], list[SweepMark], list[SweepRow]]:
+    """Sweep candidates together: one read of their events, one commit of their escalations.
+
+    Each case is decided by the reference rule (:func:`~hallflow.cases.supervision.plan_case`)
+    and its escalations appended with the others' (:meth:`Pipeline.commit_many`). A case
+    that cannot be folded or planned, or that a concurrent command changed before the
+    commit, is handed back to be swept alone (:func:`_one`: retried, or reported); so is
+    the whole batch if the commit itself fails.
+
+    Returns:
+        The escalations recorded, the marks of the cases swept, the rows to sweep alone.
+    """
+    histories = hall.store.load_many([row[0] for row in rows])
+    plans: list[tuple[SweepRow, SweepPlan]] = []
+    again: list[SweepRow] = []
+    for row in rows:
+        try:
+            plans.append((row, plan_case(hall, fold(histories[row[0]]), when)))
+        except Exception:  # the reference sweep reports it (or finds it moved on)
+            again.append(row)
+    writing = [(row, plan) for row, plan in plans if plan.events]
+    try:
+        outcomes = hall._pipeline.commit_many(
+            [(plan.case, plan.events, plan.when) for _, plan in writing]
+        )
+    except Exception:  # the commit failed as a whole: each case is swept alone
+        return [], [], list(rows)
+    after = {row[0]: outcome for (row, _), outcome in zip(writing, outcomes, strict=True)}
+    found: list[tuple[str, Escalation]] = []
+    marks: list[SweepMark] = []
+    for row, plan in plans:
+        case = after.get(row[0], plan.case)
+        if isinstance(case, ConcurrencyError):
+            again.append(row)  # a command came first: the reference reads it again
+            continue
+        found += plan.found
+        try:
+            done = finish(hall, plan, case)
+        except Exception:  # its escalations stand; the deemed approval is retried alone
+            again.append(row)
+            continue
+        marks.append((row[0], done.version, None, pack_swept(done.seen)))
+    return found, marks, again
 
 
 def _one(
