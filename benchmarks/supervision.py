@@ -23,10 +23,15 @@ Measured in a child process (so that its memory peak is the sweep's own), on the
 lost to a power cut is recorded again by the next sweep) and a 128 MiB page cache per
 connection (``cache_mib``):
 
-* the bulk sweep (:func:`hallflow.supervision.sweep.sweep`) at the instant: its wall time,
-  the escalations it recorded and the cases it folded;
+* the bulk sweep at the instant: by default by a :class:`~hallflow.supervision.pool.SweepPool`
+  of ``--processes`` worker processes (2), each with its own hall on the copy, started
+  before the clock starts (a supervision service keeps its pool; the start-up time is
+  reported beside), or in the measuring process itself with ``--processes 1``
+  (:func:`hallflow.supervision.sweep.sweep`): its wall time, the CPU time of the processes
+  that swept, the escalations it recorded and the cases it folded;
 * a second bulk sweep at the same instant (it must record and fold nothing);
-* the process's memory peak after both (``resource.getrusage``, ``ru_maxrss``);
+* the memory peak of a process that swept, after both (``resource.getrusage``,
+  ``ru_maxrss``; with a pool, the largest of its workers');
 * the per-case reference (``Hall.sweep``), extrapolated from a sample: the time it takes to
   list the open cases (``store.find``, measured in full), plus the mean time of its per-case
   step (:func:`hallflow.cases.supervision.sweep_case`) on ``--sample`` random open cases
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import itertools
 import json
 import os
@@ -78,6 +84,7 @@ from hallflow.seals import SealRegistry, SoftwareSealProvider
 from hallflow.store import MemoryStore, SQLiteStore
 from hallflow.store.base import CaseRow, NewEvent
 from hallflow.store.sqlite import SCHEMA_VERSION
+from hallflow.supervision.pool import SweepPool
 from hallflow.supervision.sweep import sweep as bulk_sweep
 from hallflow.timeline import PauseReason
 
@@ -211,17 +218,45 @@ CACHE_MIB = 128
 """The page cache of each of the sweep's connections (``SQLiteStore(cache_mib=...)``)."""
 
 
-def measure(path: Path, sample: int, workers: int, seed: int = 7) -> dict[str, Any]:
+def open_hall(path: str) -> Hall:
+    """The benchmark's hall on the store at ``path`` (what each pool worker opens)."""
+    return build_hall(SQLiteStore(path, durability="normal", cache_mib=CACHE_MIB))
+
+
+def _pooled(path: Path, processes: int) -> tuple[Any, ...]:
+    """Both bulk sweeps by a :class:`SweepPool` of ``processes`` workers."""
+    start = time.perf_counter()
+    with SweepPool(functools.partial(open_hall, str(path)), processes) as pool:
+        started = time.perf_counter() - start
+        start = time.perf_counter()
+        first = pool.sweep(AT)
+        bulk_s, bulk_cpu = time.perf_counter() - start, pool.cpu_seconds
+        start = time.perf_counter()
+        second = pool.sweep(AT)
+        second_s, second_cpu = time.perf_counter() - start, pool.cpu_seconds
+        peak_kib = max(pool.memory_kib.values())
+    return first, bulk_s, bulk_cpu, second, second_s, second_cpu, peak_kib, started
+
+
+def measure(
+    path: Path, sample: int, workers: int, processes: int = 1, seed: int = 7
+) -> dict[str, Any]:
     """Sweep ``path`` (a copy of the cached store) and return the figures."""
+    started = 0.0
+    if processes > 1:
+        first, bulk_s, bulk_cpu, second, second_s, second_cpu, peak_kib, started = _pooled(
+            path, processes
+        )
     with SQLiteStore(path, durability="normal", cache_mib=CACHE_MIB) as store:
         hall = build_hall(store)
-        start, cpu = time.perf_counter(), time.process_time()
-        first = bulk_sweep(hall, AT, workers=workers)
-        bulk_s, bulk_cpu = time.perf_counter() - start, time.process_time() - cpu
-        start, cpu = time.perf_counter(), time.process_time()
-        second = bulk_sweep(hall, AT, workers=workers)
-        second_s, second_cpu = time.perf_counter() - start, time.process_time() - cpu
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if processes == 1:
+            start, cpu = time.perf_counter(), time.process_time()
+            first = bulk_sweep(hall, AT, workers=workers)
+            bulk_s, bulk_cpu = time.perf_counter() - start, time.process_time() - cpu
+            start, cpu = time.perf_counter(), time.process_time()
+            second = bulk_sweep(hall, AT, workers=workers)
+            second_s, second_cpu = time.perf_counter() - start, time.process_time() - cpu
+            peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         escalated = sorted({case_id for case_id, _ in first})
         # the reference, from samples
         start, cpu = time.perf_counter(), time.process_time()
@@ -253,6 +288,8 @@ def measure(path: Path, sample: int, workers: int, seed: int = 7) -> dict[str, A
         "escalating_cases": len(escalated),
         "escalating_share": len(escalated) / open_cases,
         "workers": workers,
+        "processes": processes,
+        "pool_start_seconds": started,
         "load_average": load,
         "bulk": {
             "seconds": bulk_s,
@@ -294,7 +331,7 @@ def report(figures: dict[str, Any]) -> str:
         f"  ({figures['escalating_share']:.2%})",
         f"bulk sweep                 {b['seconds']:>12.2f} s   target < 5 s"
         f"   (CPU {b['cpu_seconds']:.2f} s; {b['escalations']:,} escalations, "
-        f"{b['folded']:,} cases folded, {figures['workers']} workers)",
+        f"{b['folded']:,} cases folded, {_by(figures)})",
         f"second sweep               {s['seconds']:>12.2f} s   "
         f"(CPU {s['cpu_seconds']:.2f} s; {s['escalations']} escalations, {s['folded']} folded)",
         f"memory peak                {figures['memory_peak_mib']:>12.0f} MiB target < 1024",
@@ -308,6 +345,15 @@ def report(figures: dict[str, Any]) -> str:
         f"load average during the run {figures['load_average']:>11.2f}",
     ]
     return "\n".join(lines)
+
+
+def _by(figures: dict[str, Any]) -> str:
+    if figures["processes"] > 1:
+        return (
+            f"{figures['processes']} processes, started in "
+            f"{figures['pool_start_seconds']:.2f} s before the sweep"
+        )
+    return f"in the process, {figures['workers']} threads"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,11 +370,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--build-only", action="store_true", help="build the cached store")
     parser.add_argument("--workers", type=int, default=4, help="the sweep's worker threads")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="sweep with a SweepPool of this many worker processes (1: in the process)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure is not None:  # the child: sweep the copy, print the figures
-        print(json.dumps(measure(args.measure, args.sample, args.workers)))
+        print(json.dumps(measure(args.measure, args.sample, args.workers, args.processes)))
         return 0
     cases = args.cases or (QUICK if args.quick else FULL)
     source = cached_store(args.cache, cases, args.escalating)
@@ -347,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
                 str(args.sample),
                 "--workers",
                 str(args.workers),
+                "--processes",
+                str(args.processes),
             ],
             capture_output=True,
             text=True,

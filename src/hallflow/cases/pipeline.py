@@ -416,13 +416,15 @@ class Pipeline:
         return hall._remember(updated)
 
     def commit_many(
-        self, items: Sequence[tuple[Case, Sequence[NewEvent], dt.datetime]]
+        self,
+        items: Sequence[tuple[Case, Sequence[NewEvent], dt.datetime, CaseRow | None]],
     ) -> list[Case | ConcurrencyError]:
         """Append events to several cases at once (:meth:`EventStore.append_many`).
 
         Each item is what :meth:`commit` takes without a key: a case, its new events (already
-        checked by the caller's rule) and their instant. The store commits them together
-        and checks each case's version on its own.
+        checked by the caller's rule) and their instant, with the case's current row if the
+        caller has it (else this Hall's cached row, if any, is used; see :meth:`row`). The
+        store commits them together and checks each case's version on its own.
 
         Returns:
             For each item, in order: the case after its events, or the
@@ -430,11 +432,11 @@ class Pipeline:
             changed (nothing was written for it).
         """
         hall = self.hall
-        after = [self._after(case, events, at) for case, events, at in items]
+        after = [self._after(case, events, at, row) for case, events, at, row in items]
         outcomes = hall.store.append_many(
             [
                 Append(case.case_id, case.version, list(events), row)
-                for (case, events, _), (_, row) in zip(items, after, strict=True)
+                for (case, events, _, _), (_, row) in zip(items, after, strict=True)
             ]
         )
         out: list[Case | ConcurrencyError] = []
@@ -449,9 +451,17 @@ class Pipeline:
         return out
 
     def _after(
-        self, case: Case, events: Sequence[NewEvent], at: dt.datetime
+        self,
+        case: Case,
+        events: Sequence[NewEvent],
+        at: dt.datetime,
+        previous: CaseRow | None = None,
     ) -> tuple[Case, CaseRow]:
-        """``case`` with ``events`` folded in, and its row after them."""
+        """``case`` with ``events`` folded in, and its row after them.
+
+        The row is renewed from ``previous`` (the case's current row), or else from this
+        Hall's cached row, when either is at the case's version (:meth:`row`).
+        """
         stored = [
             StoredEvent(
                 case_id=case.case_id,
@@ -466,7 +476,8 @@ class Pipeline:
             for i, e in enumerate(events)
         ]
         updated = fold_more(case, stored)
-        previous = self.hall._rows.get(case.case_id)
+        if previous is None:
+            previous = self.hall._rows.get(case.case_id)
         if previous is not None and previous.version != case.version:
             previous = None
         return updated, self.row(updated, at, previous, [e.kind for e in events])

@@ -162,6 +162,8 @@ class SweepPlan:
         seen: for each clock code, the warning level and rung mask seen (see
             :class:`CaseSwept`).
         deem: an escalation asks for a deemed approval.
+        due: the promised clock's due instant as seen at ``when`` (the case row's ``due``),
+            or None when the case has no promised clock.
     """
 
     case: Case
@@ -170,6 +172,7 @@ class SweepPlan:
     found: list[tuple[str, Escalation]]
     seen: dict[int, tuple[int, int]]
     deem: bool
+    due: dt.datetime | None = None
 
 
 def plan_case(hall: Hall, case: Case, at: dt.datetime) -> SweepPlan:
@@ -192,6 +195,7 @@ def plan_case(hall: Hall, case: Case, at: dt.datetime) -> SweepPlan:
     found: list[tuple[str, Escalation]] = []
     deem = False
     seen: dict[int, tuple[int, int]] = {}
+    due_at: dt.datetime | None = None
     for name, clock in hall.clocks(case).items():
         status = clock.status(max(when, clock.events[-1].at))
         batches = hall.plugins.hook.hallflow_escalations(
@@ -202,6 +206,8 @@ def plan_case(hall: Hall, case: Case, at: dt.datetime) -> SweepPlan:
             due += [
                 Escalation(r.code, r.action, r.to, r.text(status)) for r in ladder.reached(status)
             ]
+        if name == "promised":
+            due_at = status.due
         seen[CLOCK_NAMES.index(name)] = (
             int(status.level),
             0 if ladder is None else ladder.mask(status),
@@ -224,7 +230,7 @@ def plan_case(hall: Hall, case: Case, at: dt.datetime) -> SweepPlan:
                 )
             )
             deem = deem or escalation.action is EscalationAction.DEEMED_APPROVAL
-    return SweepPlan(case, when, events, found, seen, deem)
+    return SweepPlan(case, when, events, found, seen, deem, due_at)
 
 
 def finish(hall: Hall, plan: SweepPlan, case: Case) -> CaseSwept:

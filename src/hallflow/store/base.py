@@ -55,9 +55,11 @@ __all__ = [
     "bound_text",
     "check_case_ids",
     "check_marks",
+    "check_parts",
     "check_sweep_query",
     "decode_instant",
     "encode_instant",
+    "even_cuts",
     "prepare_append",
     "prepare_many",
     "query_text",
@@ -254,11 +256,33 @@ SweepMark = tuple[str, int, bytes | None, bytes]
 """What a sweep writes back: ``(case_id, version, clocks or None to keep, swept)``."""
 
 
-def check_sweep_query(after: object, limit: object) -> None:
+def check_sweep_query(after: object, limit: object, until: object = None) -> None:
     """Validate the arguments of :meth:`EventStore.open_clocks`."""
     query_text("after", after, optional=True)
     if type(limit) is not int or limit < 1:
         raise StoreArgumentError("limit", limit, "must be an int of at least 1")
+    query_text("until", until, optional=True)
+
+
+def check_parts(parts: object) -> int:
+    """Validate the argument of :meth:`EventStore.split_cases`."""
+    if type(parts) is not int or not 1 <= parts <= 10_000:
+        raise StoreArgumentError("parts", parts, "must be an int from 1 to 10,000")
+    return parts
+
+
+def even_cuts(ids: Sequence[str], parts: int) -> list[str]:
+    """The cuts that split the sorted ``ids`` into ``parts`` ranges of nearly equal size.
+
+    The reference of :meth:`EventStore.split_cases`: the id at each ``i * len(ids) // parts``
+    boundary (the last id of the range before it), without repeats.
+    """
+    cuts: list[str] = []
+    for i in range(1, parts):
+        at = i * len(ids) // parts
+        if 0 < at <= len(ids) and (not cuts or ids[at - 1] > cuts[-1]):
+            cuts.append(ids[at - 1])
+    return cuts
 
 
 def check_case_ids(case_ids: object) -> list[str]:
@@ -457,15 +481,33 @@ class EventStore(Protocol):
         """Return the ids of every stored case, sorted."""
         ...
 
-    def open_clocks(self, after: str | None = None, limit: int = 10_000) -> list[SweepRow]:
+    def open_clocks(
+        self, after: str | None = None, limit: int = 10_000, until: str | None = None
+    ) -> list[SweepRow]:
         """Return the next ``limit`` rows a sweep reads, after case id ``after`` (keyset).
 
         The rows of cases whose ``clocks`` is not ``b""`` (open clocks, or not computed),
-        ordered by case id; call again with the last id returned until the list is empty.
-        Memory is bounded by ``limit``.
+        ordered by case id, with ids in ``(after, until]`` (either end open when None);
+        call again with the last id returned until the list is empty. Memory is bounded by
+        ``limit``.
 
         Raises:
-            StoreArgumentError: ``after`` is not a str or None, or ``limit`` not an int >= 1.
+            StoreArgumentError: ``after`` or ``until`` is not a str or None, or ``limit``
+                not an int >= 1.
+        """
+        ...
+
+    def split_cases(self, parts: int) -> list[str]:
+        """Case ids that cut the store's cases into ``parts`` ranges of nearly equal size.
+
+        The answer ``[c1, c2, ...]`` (increasing, at most ``parts - 1`` ids; fewer when there
+        are fewer cases) names the ranges ``(None, c1]``, ``(c1, c2]``, ..., ``(c_last,
+        None)`` that several sweepers read with :meth:`open_clocks` (``after``, ``until``),
+        each its own share. Exactly :func:`even_cuts` of :meth:`case_ids`; a store computes
+        it without reading the rows.
+
+        Raises:
+            StoreArgumentError: ``parts`` is not an int from 1 to 10,000.
         """
         ...
 

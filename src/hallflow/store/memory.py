@@ -36,9 +36,11 @@ from hallflow.store.base import (
     bound_text,
     check_case_ids,
     check_marks,
+    check_parts,
     check_sweep_query,
     decode_instant,
     encode_instant,
+    even_cuts,
     prepare_append,
     prepare_many,
     query_text,
@@ -373,15 +375,25 @@ class MemoryStore:
             self._check_open()
             return sorted(self._events)
 
-    def open_clocks(self, after: str | None = None, limit: int = 10_000) -> list[SweepRow]:
+    def open_clocks(
+        self, after: str | None = None, limit: int = 10_000, until: str | None = None
+    ) -> list[SweepRow]:
         """The next rows a sweep reads; see :meth:`hallflow.store.base.EventStore.open_clocks`."""
-        check_sweep_query(after, limit)
+        check_sweep_query(after, limit, until)
         start = after or ""
         with self._lock:
             self._check_open()
-            rows = [r for r in self._rows.values() if r.case_id > start and r.clocks != b""]
+            rows = [
+                r
+                for r in self._rows.values()
+                if r.case_id > start and (until is None or r.case_id <= until) and r.clocks != b""
+            ]
         rows.sort(key=lambda r: r.case_id)
         return [(r.case_id, r.matter, r.version, r.clocks, r.swept) for r in rows[:limit]]
+
+    def split_cases(self, parts: int) -> list[str]:
+        """See :meth:`hallflow.store.base.EventStore.split_cases`."""
+        return even_cuts(self.case_ids(), check_parts(parts))
 
     def put_swept(self, marks: Sequence[SweepMark]) -> int:
         """Record what a sweep acknowledged (:meth:`hallflow.store.base.EventStore.put_swept`)."""

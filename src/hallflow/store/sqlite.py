@@ -73,6 +73,7 @@ from hallflow.store.base import (
     bound_text,
     check_case_ids,
     check_marks,
+    check_parts,
     check_sweep_query,
     decode_instant,
     prepare_append,
@@ -228,6 +229,10 @@ _NEWEST_LINK = "SELECT position, link FROM chain ORDER BY position DESC LIMIT 1"
 _OPEN_CLOCKS = (
     "SELECT case_id, matter, version, clocks, swept FROM cases "
     "WHERE case_id > ? AND (clocks IS NULL OR length(clocks) > 0) ORDER BY case_id LIMIT ?"
+)
+_OPEN_CLOCKS_UNTIL = (
+    "SELECT case_id, matter, version, clocks, swept FROM cases WHERE case_id > ? AND "
+    "case_id <= ? AND (clocks IS NULL OR length(clocks) > 0) ORDER BY case_id LIMIT ?"
 )
 _CHAIN_IS = f" AND ({_NEWEST_LINK}) = (?, ?)"
 """Appended to a transaction's first row write: it applies only if the chain's newest entry
@@ -824,16 +829,50 @@ class SQLiteStore:
             rows = conn.execute("SELECT case_id FROM cases ORDER BY case_id").fetchall()
         return [r[0] for r in rows]
 
-    def open_clocks(self, after: str | None = None, limit: int = 10_000) -> list[SweepRow]:
+    def open_clocks(
+        self, after: str | None = None, limit: int = 10_000, until: str | None = None
+    ) -> list[SweepRow]:
         """The next rows a sweep reads; see :meth:`hallflow.store.base.EventStore.open_clocks`.
 
         A keyset read in case-id order (the primary key): one short read transaction per
         call, so writers go on between chunks.
         """
-        check_sweep_query(after, limit)
+        check_sweep_query(after, limit, until)
         conn = self._connection()
         with self._guard():
-            return conn.execute(_OPEN_CLOCKS, (after or "", limit)).fetchall()
+            if until is None:
+                return conn.execute(_OPEN_CLOCKS, (after or "", limit)).fetchall()
+            return conn.execute(_OPEN_CLOCKS_UNTIL, (after or "", until, limit)).fetchall()
+
+    def split_cases(self, parts: int) -> list[str]:
+        """See :meth:`hallflow.store.base.EventStore.split_cases`.
+
+        One read transaction: the count (from the smallest index), then each cut found by
+        stepping on from the one before along the primary key, so the table's keys are
+        walked once in all.
+        """
+        check_parts(parts)
+        conn = self._connection()
+        cuts: list[str] = []
+        with self._guard():
+            conn.execute("BEGIN")
+            try:
+                (count,) = conn.execute("SELECT count(*) FROM cases").fetchone()
+                done = 0  # ids up to and including the last cut
+                for i in range(1, parts):
+                    at = i * count // parts
+                    if at <= done:
+                        continue
+                    (found,) = conn.execute(
+                        "SELECT case_id FROM cases WHERE case_id > ? ORDER BY case_id "
+                        "LIMIT 1 OFFSET ?",
+                        (cuts[-1] if cuts else "", at - done - 1),
+                    ).fetchone()
+                    cuts.append(found)
+                    done = at
+            finally:
+                conn.execute("ROLLBACK")  # it only read
+        return cuts
 
     def put_swept(self, marks: Sequence[SweepMark]) -> int:
         """Record what a sweep acknowledged (:meth:`hallflow.store.base.EventStore.put_swept`).
