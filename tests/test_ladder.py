@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from hallflow.calendar import china
 from hallflow.errors import BulkInputError, HallflowError, LadderError
-from hallflow.timeline import Clock, ClockArrays, ClockStatus, Limit, PauseReason, evaluate
+from hallflow.timeline import (
+    Clock,
+    ClockArrays,
+    ClockStatus,
+    Limit,
+    PauseReason,
+    evaluate,
+)
 from hallflow.timeline.clock import WarningLevel
 from hallflow.timeline.compiled import NONE
 from hallflow.timeline.ladder import Ladder, Rung, combine
@@ -26,6 +33,7 @@ from hallflow.timeline.packed import (
     unpack_swept,
     with_last,
 )
+from hallflow.timeline.words import clock_words as in_words
 from tests.strategies import LADDER_CLOCK_NAMES, BulkCase, bulk_clock_cases, ladders
 from tests.test_timeline_bulk import _statuses
 
@@ -133,6 +141,23 @@ def test_notes_are_filled_from_the_status() -> None:
     r = Rung("c", "warning", "dept", "{clock}: {remaining} {days} left, due {due}", {"legal"}, 5)
     status = Clock.start("legal", Limit.working_days(20), CAL, at(11, 2, 11)).status(at(11, 26))
     assert r.text(status) == "legal: 3 working days left, due 2026-11-30 17:30"
+
+
+def test_notes_put_the_clock_in_words_in_both_languages() -> None:
+    r = Rung("c", "warning", "dept", "{left} / {left_zh}", {"legal"}, 5)
+    clock = Clock.start("legal", Limit.working_days(20), CAL, at(11, 2, 11))
+    status = clock.status(at(11, 26))
+    assert r.text(status) == f"{in_words(status, 'en')} / {in_words(status, 'zh')}"
+    assert r.text(status) == "3 working days left / 还剩 3 个工作日"
+    # due Monday 30 November 17:30; on Wednesday at 9:00, 1 December has been counted past
+    # the limit, and 1 day 15.5 hours have passed (the two largest units are told)
+    late = clock.status(at(12, 2, 9))
+    assert (
+        r.text(late)
+        == "overdue by 1 working day (1 day 15 hours) / 逾期 1 个工作日（1 天 15 小时）"
+    )
+    with pytest.raises(LadderError, match="note"):
+        Rung("c", "warning", "dept", "{left_fr}", {"legal"}, 5)
 
 
 # ---------------------------------------------------------------------- bulk = reference

@@ -15,6 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hallflow.cli import main
 from hallflow.demo import DemoOptions, build_hall, run
@@ -39,7 +41,14 @@ from hallflow.supervision.stats import (
     decimal_places,
     display,
 )
-from hallflow.supervision.words import calendar_duration, clock_words, working_days
+from hallflow.timeline.words import (
+    LANGUAGES,
+    WordsError,
+    calendar_duration,
+    calendar_duration_reference,
+    clock_words,
+    working_days,
+)
 from tests.strategies import append_complaint, append_rating
 
 OCTOBER = Period.month("2026-10")
@@ -294,12 +303,19 @@ def test_words() -> None:
     assert working_days(-2, "en") == "overdue by 2 working days"
     assert calendar_duration(dt.timedelta(days=2), "zh") == "2 天"
     assert calendar_duration(dt.timedelta(days=2, hours=5, minutes=3), "en") == "2 days 5 hours"
-    with pytest.raises(StatisticsError, match="lang"):
+    with pytest.raises(WordsError, match="lang"):
         working_days(1, "fr")
-    with pytest.raises(StatisticsError, match="remaining"):
+    with pytest.raises(WordsError, match="remaining"):
         working_days(Fraction(1, 2), "en")  # type: ignore[arg-type]
-    with pytest.raises(StatisticsError, match="delta"):
+    with pytest.raises(WordsError, match="delta"):
         calendar_duration(dt.timedelta(days=-1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=4000)))
+def test_calendar_duration_says_what_its_reference_says(delta: dt.timedelta) -> None:
+    for lang in LANGUAGES:
+        assert calendar_duration(delta, lang) == calendar_duration_reference(delta, lang)
 
 
 def test_clock_words_read_the_clock(db: Path) -> None:

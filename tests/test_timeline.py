@@ -29,6 +29,7 @@ from hallflow.timeline import (
     PauseReason,
     Unit,
     WarningLevel,
+    clock_words,
     clocks_at,
     closing_time,
 )
@@ -65,6 +66,11 @@ def test_working_sunday_before_national_day(cal: WorkCalendar) -> None:
     text = clock.explain(at(2026, 9, 21))
     assert "National Day" in text and "Mid-Autumn" in text
     assert "2026-10-10 Sat  extra workday" in text
+    # where the clock stands, in both languages: on 21 September nothing is counted yet
+    assert text.splitlines()[-1] == (
+        f"in words: {clock_words(status, 'en')} / {clock_words(status, 'zh')}"
+    )
+    assert text.splitlines()[-1] == "in words: 20 working days left / 还剩 20 个工作日"
 
 
 def test_received_after_closing_counts_from_next_working_day(cal: WorkCalendar) -> None:

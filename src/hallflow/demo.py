@@ -102,9 +102,9 @@ from hallflow.supervision.scoring import (
 )
 from hallflow.supervision.stats import Grouping, Period, Report, Summary, compute, summarise
 from hallflow.supervision.sweep import sweep
-from hallflow.supervision.words import overdue_words, working_days
 from hallflow.timeline.clock import ClockState, ClockStatus, Outcome, closing_time
 from hallflow.timeline.limits import Limit
+from hallflow.timeline.words import overdue_words, working_days
 
 __all__ = [
     "BUREAU",

@@ -15,8 +15,8 @@ the store (it imports them; they never import it) and below the demo and the CLI
 * :mod:`~hallflow.supervision.scoring`, :mod:`~hallflow.supervision.accountability` —
   window and staff scores from events, accountability records for late steps.
 * :mod:`~hallflow.supervision.stats`, :mod:`~hallflow.supervision.report`,
-  :mod:`~hallflow.supervision.plots`, :mod:`~hallflow.supervision.html`,
-  :mod:`~hallflow.supervision.words` — statistics and reports.
+  :mod:`~hallflow.supervision.plots`, :mod:`~hallflow.supervision.html` — statistics and
+  reports (durations in words come from :mod:`hallflow.timeline.words`).
 
 Plots and Parquet need the ``report`` extra (matplotlib, pyarrow); they are imported only
 when used.
@@ -74,7 +74,6 @@ from hallflow.supervision.stats import (
     compute,
     summarise,
 )
-from hallflow.supervision.words import calendar_duration, clock_words, overdue_words
 
 __all__ = [
     "COLUMNS",
@@ -115,12 +114,9 @@ __all__ = [
     "Table",
     "apply_calendar_change",
     "assess",
-    "calendar_duration",
-    "clock_words",
     "compute",
     "derive_facts",
     "hall_assessment",
-    "overdue_words",
     "plan_calendar_change",
     "records",
     "reference_calendar_change",

@@ -13,7 +13,7 @@ from html import escape
 from hallflow.supervision.plots import PLOTS, label_language, render
 from hallflow.supervision.report import report_data
 from hallflow.supervision.stats import Report
-from hallflow.supervision.words import working_days
+from hallflow.timeline.words import working_days
 
 __all__ = ["render_html"]
 

@@ -26,7 +26,7 @@ from hallflow.supervision.stats import (
     check_report,
     decimal_places,
 )
-from hallflow.supervision.words import working_days
+from hallflow.timeline.words import working_days
 
 __all__ = [
     "FORMATS",

@@ -34,6 +34,13 @@ from hallflow.timeline.events import (
 )
 from hallflow.timeline.ladder import Ladder, Rung
 from hallflow.timeline.limits import Limit, Unit
+from hallflow.timeline.words import (
+    WordsError,
+    calendar_duration,
+    clock_words,
+    overdue_words,
+    working_days,
+)
 
 __all__ = [
     "BulkStatus",
@@ -60,11 +67,16 @@ __all__ = [
     "Stopped",
     "Unit",
     "WarningLevel",
+    "WordsError",
+    "calendar_duration",
     "calendar_tables",
+    "clock_words",
     "clocks_at",
     "closing_time",
     "compile_clock",
     "evaluate",
     "evaluate_one",
+    "overdue_words",
     "recompute",
+    "working_days",
 ]

@@ -602,7 +602,9 @@ class Clock:
 
         The start and its receipt day, every day from then to the due day (or to ``at``,
         whichever is later) counted or not and why, each pause, extension and restart, the
-        due instant, and whether the answer rests on a provisional calendar year.
+        due instant, where the clock stands in words, in English and Chinese ("2 working
+        days left / 还剩 2 个工作日"), and whether the answer rests on a provisional calendar
+        year.
         """
         status = self.status(at)
         trace = self._trace(at)
@@ -649,6 +651,9 @@ class Clock:
                 day += _DAY
         lines.append(f"due {status.due.astimezone(tz):%Y-%m-%d %a %H:%M} ({cal.hours.zone})")
         lines.append(_summary(status))
+        from hallflow.timeline.words import clock_words  # it reads this module's statuses
+
+        lines.append(f"in words: {clock_words(status, 'en')} / {clock_words(status, 'zh')}")
         if status.provisional:
             lines.append(
                 "provisional: the count reaches a year whose holiday notice is not yet "

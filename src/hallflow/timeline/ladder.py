@@ -40,6 +40,7 @@ from hallflow.timeline.bulk import BulkStatus
 from hallflow.timeline.clock import ClockState, ClockStatus, WarningLevel
 from hallflow.timeline.compiled import CD, RUNNING, US_PER_DAY, WD, WH
 from hallflow.timeline.limits import Unit
+from hallflow.timeline.words import clock_words
 
 __all__ = ["ACTIONS", "MAX_RUNGS", "NOTE_FIELDS", "Ladder", "Rung", "combine", "note_fields"]
 
@@ -49,11 +50,13 @@ ACTIONS = ("reminder", "warning", "referral", "deemed_approval")
 MAX_RUNGS = 31
 """The most rungs the ladders of one matter may have together (a bit each in a 32-bit mask)."""
 
-NOTE_FIELDS = ("clock", "days", "due", "remaining")
+NOTE_FIELDS = ("clock", "days", "due", "remaining", "left", "left_zh")
 """The fields a rung's note template may name: ``{clock}`` (its name), ``{days}`` (what the
 thresholds count: ``working days`` for a working-day clock, else ``days``), ``{due}`` (the
-due instant, ``YYYY-MM-DD HH:MM`` in the clock's zone) and ``{remaining}`` (units left in the
-clock's unit, ``%g``)."""
+due instant, ``YYYY-MM-DD HH:MM`` in the clock's zone), ``{remaining}`` (units left in the
+clock's unit, ``%g``), and the clock's position in words (:func:`~hallflow.timeline.words.
+clock_words`): ``{left}`` in English ("2 working days left", "overdue by 1 working day
+(18 hours)"), ``{left_zh}`` in Chinese ("还剩 2 个工作日")."""
 
 _DAY = dt.timedelta(days=1)
 
@@ -86,16 +89,47 @@ def _clocks(value: object) -> frozenset[str]:
 
 
 def note_fields(status: ClockStatus) -> dict[str, str]:
-    """The values a note template is filled with, for ``status`` (see :data:`NOTE_FIELDS`)."""
-    return {
-        "clock": status.name,
-        "days": "working days" if status.limit.unit is Unit.WORKING_DAYS else "days",
-        "due": f"{status.due:%Y-%m-%d %H:%M}",
-        "remaining": f"{status.remaining:g}",
-    }
+    """The values a note template is filled with, for ``status`` (see :data:`NOTE_FIELDS`).
+
+    The words (``left``, ``left_zh``) are put together only if a template asks for them.
+    """
+    return _Fields(
+        status,
+        {
+            "clock": status.name,
+            "days": "working days" if status.limit.unit is Unit.WORKING_DAYS else "days",
+            "due": f"{status.due:%Y-%m-%d %H:%M}",
+            "remaining": f"{status.remaining:g}",
+        },
+    )
 
 
-_SAMPLE = {"clock": "promised", "days": "days", "due": "2026-11-30 17:30", "remaining": "3"}
+class _Fields(dict[str, str]):
+    """Note fields whose words are made when a template first names them."""
+
+    def __init__(self, status: ClockStatus, plain: dict[str, str]) -> None:
+        super().__init__(plain)
+        self._status = status
+
+    def __missing__(self, key: str) -> str:
+        if key == "left":
+            value = clock_words(self._status, "en")
+        elif key == "left_zh":
+            value = clock_words(self._status, "zh")
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+
+_SAMPLE = {
+    "clock": "promised",
+    "days": "days",
+    "due": "2026-11-30 17:30",
+    "remaining": "3",
+    "left": "3 working days left",
+    "left_zh": "还剩 3 个工作日",
+}
 
 
 def _note(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:

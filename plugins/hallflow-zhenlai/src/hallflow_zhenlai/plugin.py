@@ -149,7 +149,7 @@ LADDER = Ladder(
             "zhenlai-notice",
             "reminder",
             _WINDOW,
-            "Advance notice (催办预告): the limit falls due at {due}.",
+            "Advance notice (催办预告): the limit falls due at {due} ({left}; {left_zh}).",
             LADDER_CLOCKS,
             NOTICE_BEFORE,
         ),
@@ -157,8 +157,8 @@ LADDER = Ladder(
             "zhenlai-reminder",
             "reminder",
             _DEPARTMENT,
-            f"Reminder (催办通知): the limit fell due at {{due}}; close within "
-            f"{WARNING_AFTER} {{days}}.",
+            f"Reminder (催办通知): the limit fell due at {{due}} ({{left}}; {{left_zh}}); "
+            f"close within {WARNING_AFTER} {{days}}.",
             LADDER_CLOCKS,
             0,
         ),
@@ -166,8 +166,8 @@ LADDER = Ladder(
             "zhenlai-warning",
             "warning",
             _LEADER,
-            f"Warning (催办警告): not closed {WARNING_AFTER} {{days}} after the limit; "
-            f"close within {REFERRAL_AFTER - WARNING_AFTER} {{days}}.",
+            f"Warning (催办警告): not closed {WARNING_AFTER} {{days}} after the limit "
+            f"({{left}}; {{left_zh}}); close within {REFERRAL_AFTER - WARNING_AFTER} {{days}}.",
             LADDER_CLOCKS,
             -WARNING_AFTER,
         ),

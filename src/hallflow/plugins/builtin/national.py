@@ -33,6 +33,7 @@ from hallflow.plugins.policy import Escalation, EscalationAction
 from hallflow.seals import SealKind, SealProvider, SoftwareSealProvider
 from hallflow.timeline.clock import ClockStatus, WarningLevel
 from hallflow.timeline.limits import Limit, Unit
+from hallflow.timeline.words import clock_words
 
 
 @hookimpl
@@ -93,14 +94,14 @@ def hallflow_seal_holder_roles(kind: SealKind) -> Iterable[Role]:
 def hallflow_escalations(
     matter: Matter, case: Case, clock: str, status: ClockStatus, at: dt.datetime
 ) -> Iterable[Escalation]:
-    """A reminder in the reminder window, a warning once overdue."""
+    """A reminder in the reminder window, a warning once overdue (notes in both languages)."""
     if status.level is WarningLevel.REMINDER:
         return (
             Escalation(
                 "reminder",
                 EscalationAction.REMINDER,
                 "window",
-                f"{status.remaining:g} {status.limit.unit.value.replace('_', ' ')} left",
+                f"{clock_words(status, 'en')} ({clock_words(status, 'zh')})",
             ),
         )
     if status.level is WarningLevel.OVERDUE:
@@ -109,7 +110,8 @@ def hallflow_escalations(
                 "overdue",
                 EscalationAction.WARNING,
                 "window head",
-                f"overdue since {status.due.isoformat()}",
+                f"due {status.due.isoformat()}: {clock_words(status, 'en')} "
+                f"({clock_words(status, 'zh')})",
             ),
         )
     return ()

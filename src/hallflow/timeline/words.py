@@ -1,4 +1,4 @@
-"""Durations in words, in Chinese and English, for reports and escalation notes.
+"""Durations in words, in Chinese and English, for reports, escalation notes and ``explain``.
 
 Working-day counts ("还剩 3 个工作日", "3 working days left") come from the hall's calendar
 (a :class:`~hallflow.timeline.clock.ClockStatus` counts them); calendar durations
@@ -9,16 +9,45 @@ Working-day counts ("还剩 3 个工作日", "3 working days left") come from th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from fractions import Fraction
 
 import pendulum
 
-from hallflow.supervision.stats import StatisticsError
+from hallflow.errors import HallflowError
 from hallflow.timeline.clock import ClockState, ClockStatus, WarningLevel
 from hallflow.timeline.limits import Unit
 
-__all__ = ["LANGUAGES", "calendar_duration", "clock_words", "overdue_words", "working_days"]
+__all__ = [
+    "LANGUAGES",
+    "WordsError",
+    "calendar_duration",
+    "calendar_duration_reference",
+    "clock_words",
+    "overdue_words",
+    "working_days",
+]
+
+
+class WordsError(HallflowError, ValueError):
+    """A duration cannot be put in words as asked: the error names the field, rule and value.
+
+    Attributes:
+        field: the argument at fault, e.g. ``"lang"``.
+        rule: the rule it breaks.
+        value: the value given.
+    """
+
+    def __init__(self, field: str, rule: str, value: object) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:76] + "..." + shown[-1]
+        super().__init__(f"{field}={shown}: {rule}")
+
 
 LANGUAGES = ("zh", "en")
 """The languages words are given in."""
@@ -28,20 +57,20 @@ _ZH_NUMBER_UNIT = re.compile(r"(\d+)\s*(\D+?)(?=\s|\d|$)")
 
 def _language(lang: object) -> str:
     if lang not in LANGUAGES:
-        raise StatisticsError("lang", f"must be one of {', '.join(LANGUAGES)}", lang)
+        raise WordsError("lang", f"must be one of {', '.join(LANGUAGES)}", lang)
     return str(lang)
 
 
 def _whole(field: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Fraction | float):
-        raise StatisticsError(field, "must be a number of working days", value)
+        raise WordsError(field, "must be a number of working days", value)
     if isinstance(value, float) and value != value:  # NaN
-        raise StatisticsError(field, "must be a number of working days", value)
+        raise WordsError(field, "must be a number of working days", value)
     if isinstance(value, int):
         return value
     whole = int(value)
     if whole != value:
-        raise StatisticsError(field, "must be a whole number of working days", value)
+        raise WordsError(field, "must be a whole number of working days", value)
     return whole
 
 
@@ -52,7 +81,7 @@ def working_days(remaining: int, lang: str = "en") -> str:
     ('还剩 3 个工作日', 'overdue by 2 working days', '1 working day left')
 
     Raises:
-        StatisticsError: ``remaining`` is not a whole number, ``lang`` not zh or en.
+        WordsError: ``remaining`` is not a whole number, ``lang`` not zh or en.
     """
     n = _whole("remaining", remaining)
     if _language(lang) == "zh":
@@ -73,13 +102,44 @@ def calendar_duration(delta: dt.timedelta, lang: str = "en") -> str:
     ('2 天', '2 days')
 
     Raises:
-        StatisticsError: ``delta`` is not a non-negative timedelta, ``lang`` not zh or en.
+        WordsError: ``delta`` is not a non-negative timedelta, ``lang`` not zh or en.
     """
     if not isinstance(delta, dt.timedelta) or delta < dt.timedelta(0):
-        raise StatisticsError("delta", "must be a timedelta of at least zero", delta)
+        raise WordsError("delta", "must be a timedelta of at least zero", delta)
     locale = _language(lang)
-    whole_minutes = int(delta.total_seconds()) // 60 * 60
-    duration = pendulum.duration(seconds=whole_minutes)
+    minutes = int(delta.total_seconds()) // 60
+    days, minute_of_day = divmod(minutes, 24 * 60)
+    parts = (
+        ("weeks", days // 7),
+        ("days", days % 7),
+        ("hours", minute_of_day // 60),
+        ("minutes", minute_of_day % 60),
+    )
+    kept = tuple((unit, n) for unit, n in parts if n)[:2]
+    return _in_words(kept, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_words(kept: tuple[tuple[str, int], ...], locale: str) -> str:
+    """Pendulum's words for the units ``kept`` (few distinct ones: cached)."""
+    if not kept:
+        return "0 分钟" if locale == "zh" else "0 minutes"
+    words = pendulum.duration(**dict(kept)).in_words(locale=locale)
+    if locale == "zh":  # pendulum writes "2天 3小时": a space between number and unit
+        words = _ZH_NUMBER_UNIT.sub(lambda m: f"{m[1]} {m[2]}", words)
+    return words
+
+
+def calendar_duration_reference(delta: dt.timedelta, lang: str = "en") -> str:
+    """The reference of :func:`calendar_duration`: pendulum splits the duration itself.
+
+    Slow (pendulum builds a duration twice per call); a property test checks that
+    :func:`calendar_duration` says the same for any duration.
+    """
+    if not isinstance(delta, dt.timedelta) or delta < dt.timedelta(0):
+        raise WordsError("delta", "must be a timedelta of at least zero", delta)
+    locale = _language(lang)
+    duration = pendulum.duration(seconds=int(delta.total_seconds()) // 60 * 60)
     parts = [
         ("weeks", duration.weeks),
         ("days", duration.remaining_days),
@@ -88,11 +148,9 @@ def calendar_duration(delta: dt.timedelta, lang: str = "en") -> str:
     ]
     kept = [(unit, n) for unit, n in parts if n][:2]
     if not kept:
-        kept = [("minutes", 0)]
+        return "0 分钟" if locale == "zh" else "0 minutes"
     words = pendulum.duration(**dict(kept)).in_words(locale=locale)
-    if kept == [("minutes", 0)]:
-        words = "0 分钟" if locale == "zh" else "0 minutes"
-    if locale == "zh":  # pendulum writes "2天 3小时": a space between number and unit
+    if locale == "zh":
         words = _ZH_NUMBER_UNIT.sub(lambda m: f"{m[1]} {m[2]}", words)
     return words
 
@@ -111,10 +169,10 @@ def clock_words(status: ClockStatus, lang: str = "en") -> str:
     says how it ended against its limit.
 
     Raises:
-        StatisticsError: ``status`` is not a ClockStatus, ``lang`` not zh or en.
+        WordsError: ``status`` is not a ClockStatus, ``lang`` not zh or en.
     """
     if not isinstance(status, ClockStatus):
-        raise StatisticsError("status", "must be a ClockStatus", status)
+        raise WordsError("status", "must be a ClockStatus", status)
     locale = _language(lang)
     if status.state is ClockState.STOPPED:
         margin = status.margin
