@@ -94,9 +94,10 @@ def tamper_postgres(dsn: str, schema: str) -> Callable[[str, int, dict[str, Any]
 
         import psycopg
 
+        sql = f'UPDATE "{schema}".events SET payload = %s WHERE case_id = %s AND seq = %s'
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(
-                f'UPDATE "{schema}".events SET payload = %s WHERE case_id = %s AND seq = %s'.encode(),
+                sql.encode(),
                 (json.dumps(payload), case_id, seq),
             )
 

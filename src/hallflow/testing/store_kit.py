@@ -292,9 +292,7 @@ class StoreContract:
         def attempt(n: int) -> None:
             barrier.wait()
             try:
-                result: object = store.append(
-                    "race", 1, [_ev(actor=f"clerk-{n}")], _row("race", 2)
-                )
+                result: object = store.append("race", 1, [_ev(actor=f"clerk-{n}")], _row("race", 2))
             except ConcurrencyError as exc:
                 result = exc
             with lock:
@@ -449,7 +447,7 @@ class StoreContract:
         payload["list"].append(3)
         loaded = store.load("c1")[0].payload
         assert loaded == {"list": [1, 2], "map": {"a": "b"}}
-        loaded["map"]["a"] = "changed"  # type: ignore[index]
+        loaded["map"]["a"] = "changed"
         assert store.load("c1")[0].payload == {"list": [1, 2], "map": {"a": "b"}}
 
     # --- queries -----------------------------------------------------------------------------
@@ -558,7 +556,12 @@ class StoreContract:
         assert store.open_clocks(after="c5") == []
         head = store.head()
         done = store.put_swept(
-            [("c0", 1, None, b"s0"), ("c2", 1, b"", b"s2"), ("c3", 9, None, b"no"), ("zz", 1, None, b"")]
+            [
+                ("c0", 1, None, b"s0"),
+                ("c2", 1, b"", b"s2"),
+                ("c3", 9, None, b"no"),
+                ("zz", 1, None, b""),
+            ]
         )
         assert done == 2
         assert store.row("c0").swept == b"s0" and store.row("c0").clocks == b"\x01"
@@ -671,8 +674,9 @@ _json_leaf = (
 )
 _json = st.recursive(
     _json_leaf,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 _events = st.lists(
@@ -786,8 +790,12 @@ class StoreModel(RuleBasedStateMachine):
         """Sweep marks, some for stale versions or absent cases."""
         marks = []
         for case_id in data.draw(st.lists(st.sampled_from(_CASES), max_size=3)):
-            version = max(1, self.reference.version(case_id) + data.draw(st.sampled_from([0, 0, 1])))
-            marks.append((case_id, version, data.draw(_clocks), data.draw(st.sampled_from([b"", b"x"]))))
+            version = max(
+                1, self.reference.version(case_id) + data.draw(st.sampled_from([0, 0, 1]))
+            )
+            marks.append(
+                (case_id, version, data.draw(_clocks), data.draw(st.sampled_from([b"", b"x"])))
+            )
         self._both(lambda s: s.put_swept(marks))
 
     @rule(
@@ -803,9 +811,11 @@ class StoreModel(RuleBasedStateMachine):
         due_from: dt.datetime | None,
         span: dt.timedelta | None,
     ) -> None:
-        """find with random filters."""
+        """Run find with random filters."""
         due_to = None if due_from is None or span is None else due_from + span
-        self._both(lambda s: s.find(applicant=applicant, state=state, due_from=due_from, due_to=due_to))
+        self._both(
+            lambda s: s.find(applicant=applicant, state=state, due_from=due_from, due_to=due_to)
+        )
 
     @rule(after=st.none() | st.sampled_from(["", "c1", "c2\x00", "c9"]), limit=st.integers(1, 3))
     def open_clocks(self, after: str | None, limit: int) -> None:
