@@ -23,4 +23,9 @@ if os.environ.get("CI"):
     os.environ.setdefault("HALLFLOW_SLOW", "1")
 
 # PostgreSQL: a reachable server (HALLFLOW_TEST_POSTGRES) and a fresh schema per test.
-from tests.postgres_fixtures import pg_schema, pg_schemas, postgres_dsn  # noqa: E402, F401
+from tests.postgres_fixtures import (  # noqa: E402, F401
+    pg_schema,
+    pg_schemas,
+    postgres_dsn,
+    pytest_runtest_makereport,
+)

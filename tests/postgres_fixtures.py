@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +51,23 @@ def postgres_dsn() -> str:
             pytest.fail(f"CI needs PostgreSQL at HALLFLOW_TEST_POSTGRES={dsn!r}: {why}")
         pytest.skip(SKIP_LINE)
     return dsn
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Report every "no PostgreSQL" skip at one place, so ``-ra`` folds them into one line."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and SKIP_LINE in str(longrepr[2]):
+        report.longrepr = (__file__, _SKIP_AT, longrepr[2])
+
+
+_SKIP_AT = next(
+    n
+    for n, line in enumerate(Path(__file__).read_text("utf-8").splitlines(), start=1)
+    if line.strip() == "pytest.skip(SKIP_LINE)"
+)
 
 
 def new_schema_name() -> str:
