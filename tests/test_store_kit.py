@@ -9,7 +9,10 @@ fresh schema, dropped after the test.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,3 +81,23 @@ class TestPostgresStoreKit(StoreContract):
             return StoreUnderTest(store, tamper_postgres(postgres_dsn, schema))
 
         yield factory
+
+
+def test_the_documented_third_party_example_passes_the_kit(tmp_path: Path) -> None:
+    """docs/store.md's "Testing a store" example, run by pytest as a third party would."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "store.md").read_text("utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "StoreContract" in b)
+    module = tmp_path / "test_third_party.py"
+    module.write_text(block, "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(module), "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = done.stdout.strip().splitlines()[-1]
+    assert re.match(r"\d+ passed in ", summary), summary
+    assert int(summary.split()[0]) >= 60

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -334,3 +335,13 @@ def test_sigkill_mid_append_loses_no_acknowledged_append(postgres_dsn: str, pg_s
             assert report.ok, report.breaks
             assert report.positions == store.head().position
     assert len(acknowledged) > 4
+
+
+def test_the_documented_example_runs(postgres_dsn: str, pg_schema: str) -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "postgres.md").read_text("utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "Postgres" in b)
+    block = block.replace("postgresql://hall@127.0.0.1:5432/halls", postgres_dsn)
+    block = block.replace('"hall_dongping"', repr(pg_schema))
+    exec(compile(block, "docs/postgres.md", "exec"), {})
+    with PostgresStore(postgres_dsn, schema=pg_schema) as store:
+        assert store.version("2026-0001") == 1
