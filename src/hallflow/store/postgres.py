@@ -87,7 +87,7 @@ from hallflow.store.chain import (
 )
 from hallflow.store.verify import Audit, EventRow, checked_checkpoints
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "migrations"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "hall_lock_key", "migrations"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -135,6 +135,15 @@ def _lock_key(purpose: str, schema: str) -> int:
     """A 64-bit advisory-lock key for ``purpose`` in ``schema`` (stable across processes)."""
     digest = hashlib.sha256(f"hallflow:{purpose}:{schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def hall_lock_key(schema: str) -> int:
+    """The advisory-lock key every writer of the store in ``schema`` takes first.
+
+    ``pg_advisory_xact_lock`` on it makes writers of one hall take turns (``docs/postgres.md``);
+    a tool that writes the store's tables directly (:mod:`hallflow.store.copy`) takes it too.
+    """
+    return _lock_key("chain", schema)
 
 
 def _quote(identifier: str) -> str:
@@ -293,7 +302,7 @@ class PostgresStore:
             )
         self._schema = name
         self._q = _Queries(name)
-        self._hall_lock = _lock_key("chain", name)
+        self._hall_lock = hall_lock_key(name)
         self._clock = clock or utc_now
         self._timeout = timeout
         self._pid = os.getpid()
