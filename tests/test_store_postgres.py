@@ -29,6 +29,7 @@ from psycopg_pool import ConnectionPool
 from hallflow.errors import (
     AppendRequestError,
     CaseNotFoundError,
+    NaiveDatetimeError,
     SchemaVersionError,
     StoreArgumentError,
     StoreError,
@@ -345,3 +346,18 @@ def test_the_documented_example_runs(postgres_dsn: str, pg_schema: str) -> None:
     exec(compile(block, "docs/postgres.md", "exec"), {})
     with PostgresStore(postgres_dsn, schema=pg_schema) as store:
         assert store.version("2026-0001") == 1
+
+
+def test_a_clock_sets_recorded_at_and_a_naive_one_is_refused(
+    postgres_dsn: str, pg_schemas: Callable[[], str]
+) -> None:
+    at = dt.datetime(2030, 1, 1, 8, 0, 0, 123456, tzinfo=SH)
+    with PostgresStore(postgres_dsn, schema=pg_schemas(), clock=lambda: at) as store:
+        store.append("c", 0, [ev()], mkrow("c", 1))
+        recorded = store.load("c")[0].recorded_at
+        assert recorded == at and recorded.tzinfo == dt.UTC
+    naive = dt.datetime(2030, 1, 1)
+    with PostgresStore(postgres_dsn, schema=pg_schemas(), clock=lambda: naive) as store:
+        with pytest.raises(NaiveDatetimeError, match="clock"):
+            store.append("c", 0, [ev()], mkrow("c", 1))
+        assert store.case_ids() == []

@@ -419,12 +419,7 @@ class PostgresStore:
         several, each append is retried in a transaction of its own, so that an error
         reaches only the append that caused it.
         """
-        try:
-            recorded_at = utc_text(read_clock(self._clock))
-        except StoreError as exc:
-            for pending in batch:
-                pending.outcome = exc
-            return
+        recorded_at = utc_text(read_clock(self._clock))  # a naive clock raises, as in SQLite
         try:
             outcomes = self._transaction(batch, recorded_at)
         except StoreError as exc:
@@ -541,16 +536,18 @@ class PostgresStore:
         if not rows:
             return 0
         self._check_usable()
-        done = 0
+        params = [
+            (swept, clocks, case_id, version)
+            for case_id, version, clocks, swept in rows
+            if not _has_nul(case_id)  # no stored case id holds NUL
+        ]
+        if not params:
+            return 0
         with self._connection() as conn, self._guard(), conn.transaction():
             cur = conn.cursor()
             cur.execute(self._q.lock, (self._hall_lock,))
-            for case_id, version, clocks, swept in rows:
-                if _has_nul(case_id):
-                    continue  # no stored case id holds NUL
-                cur.execute(self._q.put_swept, (swept, clocks, case_id, version))
-                done += cur.rowcount
-        return done
+            cur.executemany(self._q.put_swept, params)  # pipelined; rowcount sums the rows
+            return cur.rowcount
 
     # --- reads -----------------------------------------------------------------------------
 
