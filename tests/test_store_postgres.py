@@ -361,3 +361,25 @@ def test_a_clock_sets_recorded_at_and_a_naive_one_is_refused(
         with pytest.raises(NaiveDatetimeError, match="clock"):
             store.append("c", 0, [ev()], mkrow("c", 1))
         assert store.case_ids() == []
+
+
+def test_a_failing_append_fails_only_itself(postgres_dsn: str, pg_schema: str) -> None:
+    with PostgresStore(postgres_dsn, schema=pg_schema) as store:
+        store.append("bad", 0, [ev()], mkrow("bad", 1))
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # an event the row denies
+            conn.execute(
+                f'INSERT INTO "{pg_schema}".events SELECT case_id, 2, kind, actor, at_utc, '
+                f'at_tz, "schema", payload, recorded_at, digest FROM "{pg_schema}".events'.encode()
+            )
+        with pytest.raises(StoreError) as info:
+            store.append_many(
+                [
+                    Append("ok-1", 0, [ev()], mkrow("ok-1", 1)),
+                    Append("bad", 1, [ev()], mkrow("bad", 2)),  # its seq 2 is taken
+                    Append("ok-2", 0, [ev()], mkrow("ok-2", 1)),
+                ]
+            )
+        assert isinstance(info.value.__cause__, psycopg.errors.UniqueViolation)
+        assert store.version("ok-1") == store.version("ok-2") == 1
+        assert store.row("bad").version == 1
+        assert store.head().position == 3  # bad's first append, then ok-1 and ok-2

@@ -415,16 +415,22 @@ class PostgresStore:
     def _write_batch(self, batch: list[Job[PreparedAppend]]) -> None:
         """Commit ``batch`` in one transaction and set each append's outcome.
 
-        If PostgreSQL fails mid-batch, the transaction rolls back and, for a batch of
-        several, each append is retried in a transaction of its own, so that an error
-        reaches only the append that caused it.
+        If PostgreSQL refuses a statement mid-batch, the transaction rolls back and, for a
+        batch of several, each append is retried in a transaction of its own, so that an
+        error reaches only the append that caused it. A lost connection, a server that does
+        not answer or a pool with no free connection fails the whole batch at once. (If the
+        connection was lost during the commit, the appends may or may not have committed:
+        a caller that resends with its idempotency key gets the truth either way.)
         """
         recorded_at = utc_text(read_clock(self._clock))  # a naive clock raises, as in SQLite
         try:
             outcomes = self._transaction(batch, recorded_at)
         except StoreError as exc:
-            if len(batch) == 1:
-                batch[0].outcome = exc
+            if len(batch) == 1 or isinstance(exc.__cause__, psycopg.OperationalError):
+                # One append, or a failure that is no append's doing (the server or the
+                # pool): every append of the batch gets it, at once.
+                for pending in batch:
+                    pending.outcome = exc
                 return
             for pending in batch:
                 try:
