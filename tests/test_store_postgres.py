@@ -383,3 +383,18 @@ def test_a_failing_append_fails_only_itself(postgres_dsn: str, pg_schema: str) -
         assert store.version("ok-1") == store.version("ok-2") == 1
         assert store.row("bad").version == 1
         assert store.head().position == 3  # bad's first append, then ok-1 and ok-2
+
+
+def test_a_schema_holding_foreign_tables_is_refused(postgres_dsn: str, pg_schema: str) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{pg_schema}"'.encode())
+        conn.execute(f'CREATE TABLE "{pg_schema}".events (x int)'.encode())
+        conn.execute(f'INSERT INTO "{pg_schema}".events VALUES (7)'.encode())
+    with pytest.raises(StoreError, match="already exists"):
+        PostgresStore(postgres_dsn, schema=pg_schema)
+    with psycopg.connect(postgres_dsn) as conn:  # the migration's transaction rolled back whole
+        assert conn.execute(f'SELECT x FROM "{pg_schema}".events'.encode()).fetchall() == [(7,)]
+        found = conn.execute(
+            b"SELECT to_regclass(%s)", (f'"{pg_schema}".schema_version',)
+        ).fetchone()
+        assert found == (None,)
