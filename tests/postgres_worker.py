@@ -2,11 +2,6 @@
 
 Modes:
 
-``crash DSN SCHEMA PREFIX``
-    Append cases ``PREFIX-0``, ``PREFIX-1``... in an endless loop (now and then another
-    append to an earlier case), printing ``CASE VERSION`` only after ``append`` returned. The
-    test kills it with SIGKILL and checks that every printed append is in the store.
-
 ``burst DSN SCHEMA PREFIX``
     Print ``ready``, wait for a line on stdin, then append cases ``PREFIX-0`` to
     ``PREFIX-39`` from four threads sharing one store, each case twice, and print ``done``.
@@ -55,27 +50,6 @@ def row(case_id: str, version: int) -> CaseRow:
     )
 
 
-def crash(dsn: str, schema: str, prefix: str) -> None:
-    """Append forever; acknowledge each append on stdout once it has returned."""
-    rng = random.Random(prefix)
-    with PostgresStore(dsn, schema=schema) as store:
-        done: list[tuple[str, int]] = []
-        i = 0
-        while True:
-            if done and rng.random() < 0.3:
-                k = rng.randrange(len(done))
-                case_id, version = done[k]
-            else:
-                case_id, version = f"{prefix}-{i}", 0
-                i += 1
-                done.append((case_id, 0))
-                k = len(done) - 1
-            batch = events(rng, rng.randint(1, 3), "worker")
-            new = store.append(case_id, version, batch, row(case_id, version + len(batch)))
-            done[k] = (case_id, new)
-            print(case_id, new, flush=True)
-
-
 def burst(dsn: str, schema: str, prefix: str) -> None:
     """Append 40 new cases, then a second event to each, from four threads."""
     rng = random.Random(prefix)
@@ -104,9 +78,7 @@ def burst(dsn: str, schema: str, prefix: str) -> None:
 def main(argv: list[str]) -> None:
     """Dispatch on the mode."""
     mode, dsn, schema, prefix = argv
-    if mode == "crash":
-        crash(dsn, schema, prefix)
-    elif mode == "burst":
+    if mode == "burst":
         burst(dsn, schema, prefix)
     else:
         raise SystemExit(f"unknown mode {mode!r}")

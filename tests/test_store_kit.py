@@ -21,7 +21,7 @@ import attrs
 import pytest
 
 from hallflow.store import MemoryStore, SQLiteStore
-from hallflow.testing.store_kit import StoreContract, StoreFactory, StoreUnderTest
+from hallflow.testing.store_kit import Reopen, StoreContract, StoreFactory, StoreUnderTest
 from tests.postgres_fixtures import tamper_postgres
 
 
@@ -63,7 +63,11 @@ class TestSQLiteStoreKit(StoreContract):
 
         def factory() -> StoreUnderTest:
             path = tmp_path / f"kit-{next(count)}.db"
-            return StoreUnderTest(SQLiteStore(path, durability="normal"), _tamper_sqlite(path))
+            return StoreUnderTest(
+                SQLiteStore(path, durability="normal"),
+                _tamper_sqlite(path),
+                Reopen("hallflow.store:SQLiteStore", (str(path),)),
+            )
 
         return factory
 
@@ -78,7 +82,13 @@ class TestPostgresStoreKit(StoreContract):
         def factory() -> StoreUnderTest:
             schema = pg_schemas()
             store = PostgresStore(postgres_dsn, schema=schema, max_size=4)
-            return StoreUnderTest(store, tamper_postgres(postgres_dsn, schema))
+            return StoreUnderTest(
+                store,
+                tamper_postgres(postgres_dsn, schema),
+                Reopen(
+                    "hallflow.store.postgres:PostgresStore", (postgres_dsn,), {"schema": schema}
+                ),
+            )
 
         yield factory
 

@@ -33,7 +33,15 @@ says more.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -83,6 +91,7 @@ from hallflow.store.chain import (
 from hallflow.store.memory import MemoryStore
 
 __all__ = [
+    "Reopen",
     "StoreContract",
     "StoreFactory",
     "StoreModel",
@@ -97,16 +106,55 @@ store's storage, behind the store's back, as an intruder with write access would
 
 
 @attrs.define(frozen=True)
+class Reopen:
+    """How another process opens the same store: ``module:callable`` and its arguments.
+
+    The kill test runs a writer in a child process, which imports ``target`` (say
+    ``"hallflow.store:SQLiteStore"``) and calls it with ``args`` and ``kwargs`` (JSON
+    values: the child gets them on its command line) to open the store the test reads.
+
+    Attributes:
+        target: ``"package.module:callable"`` returning an open store.
+        args: positional arguments (JSON values).
+        kwargs: keyword arguments (JSON values).
+    """
+
+    target: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = attrs.field(factory=dict)
+
+    def open(self) -> EventStore:
+        """Open the store (what the child process does)."""
+        module, _, name = self.target.partition(":")
+        opener = getattr(importlib.import_module(module), name)
+        store: EventStore = opener(*self.args, **self.kwargs)
+        return store
+
+    def to_json(self) -> str:
+        """The spec as JSON, for the child's command line."""
+        return json.dumps([self.target, list(self.args), self.kwargs])
+
+    @classmethod
+    def from_json(cls, text: str) -> Reopen:
+        """Read :meth:`to_json`'s text."""
+        target, args, kwargs = json.loads(text)
+        return cls(target, tuple(args), kwargs)
+
+
+@attrs.define(frozen=True)
 class StoreUnderTest:
-    """A fresh, empty store for one test, and how to tamper with its storage.
+    """A fresh, empty store for one test, how to tamper with it, and how to reopen it.
 
     Attributes:
         store: the store; the kit closes it.
-        tamper: the store's tamper hook, or None (the tamper tests then skip).
+        tamper: the store's tamper hook, or None (the tamper test then skips).
+        reopen: how another process opens the same store, or None for a store that lives
+            in one process (the kill test then skips).
     """
 
     store: EventStore
     tamper: Tamper | None = None
+    reopen: Reopen | None = None
 
 
 StoreFactory = Callable[[], StoreUnderTest]
@@ -621,6 +669,58 @@ class StoreContract:
         assert ("c1", 1, "event-digest") in [(b.case_id, b.position, b.rule) for b in report.breaks]
         assert all(b.case_id == "c1" for b in report.breaks)
 
+    # --- a writer killed mid-append ----------------------------------------------------------
+
+    kill_rounds: ClassVar[int] = 3
+
+    def test_a_writer_killed_mid_append_loses_no_acknowledged_append(
+        self, subject: StoreUnderTest
+    ) -> None:
+        """SIGKILL a child appending in a loop: every append it acknowledged is stored whole.
+
+        The child prints ``CASE VERSION`` only after ``append`` returned; after each kill
+        every acknowledged append is in the store, every case has contiguous seqs and a row
+        of its version, and ``verify`` is clean.
+        """
+        if subject.reopen is None:
+            pytest.skip("this store's factory gives no way to reopen it in another process")
+        if os.name != "posix":
+            pytest.skip("SIGKILL is POSIX")
+        store = subject.store
+        rng = random.Random(20260302)
+        acknowledged: dict[str, int] = {}
+        for round_ in range(self.kill_rounds):
+            child = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "hallflow.testing.store_kit", "crash"),
+                    *(subject.reopen.to_json(), f"r{round_}"),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            assert child.stdout is not None
+            first = child.stdout.readline()  # the child is up and appending
+            assert first, child.communicate()[1]
+            time.sleep(rng.uniform(0.05, 0.3))
+            child.send_signal(signal.SIGKILL)
+            rest, _ = child.communicate(timeout=60)
+            assert child.returncode == -signal.SIGKILL
+            for line in (first + rest).split("\n")[:-1]:  # a cut-off last line: not counted
+                case_id, version = line.split()
+                acknowledged[case_id] = max(acknowledged.get(case_id, 0), int(version))
+            stored = set(store.case_ids())
+            assert set(acknowledged) <= stored
+            for case_id in stored:
+                events = store.load(case_id)
+                assert [e.seq for e in events] == list(range(1, len(events) + 1))
+                assert store.row(case_id).version == len(events) >= acknowledged.get(case_id, 1)
+                assert store.row(case_id).applicant == f"applicant-{len(events)}"
+            report = store.verify()
+            assert report.ok, report.breaks
+            assert report.positions == store.head().position
+        assert len(acknowledged) >= self.kill_rounds
+
     # --- life cycle --------------------------------------------------------------------------
 
     def test_a_closed_store_refuses_calls(self, store: EventStore) -> None:
@@ -848,3 +948,35 @@ class StoreModel(RuleBasedStateMachine):
 def _plain(e: StoredEvent) -> tuple[object, ...]:
     """An event's fields as a tuple, with its instant's offset (equality ignores zones)."""
     return (e.case_id, e.seq, e.kind, e.actor, e.at, e.at.utcoffset(), e.payload, e.schema)
+
+
+def _crash(reopen: Reopen, prefix: str) -> None:
+    """The kill test's child: append forever, acknowledging each append once it returned."""
+    rng = random.Random(prefix)
+    with reopen.open() as store:
+        done: list[tuple[str, int]] = []
+        while True:
+            if done and rng.random() < 0.3:
+                k = rng.randrange(len(done))
+                case_id, version = done[k]
+            else:
+                case_id, version = f"{prefix}-{len(done)}", 0
+                done.append((case_id, 0))
+                k = len(done) - 1
+            events = [
+                _ev(
+                    rng.choice(["received", "accepted"]),
+                    payload={"note": "x" * rng.randrange(2000)},
+                )
+                for _ in range(rng.randint(1, 3))
+            ]
+            new = version + len(events)
+            store.append(case_id, version, events, _row(case_id, new, applicant=f"applicant-{new}"))
+            done[k] = (case_id, new)
+            print(case_id, new, flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] != "crash":
+        raise SystemExit("usage: python -m hallflow.testing.store_kit crash REOPEN_JSON PREFIX")
+    _crash(Reopen.from_json(sys.argv[2]), sys.argv[3])
