@@ -243,8 +243,9 @@ def test_a_callers_pool_is_used_and_left_open(postgres_dsn: str, pg_schema: str)
         assert done == [1] * 30
         for store in stores:
             store.close()
-        with pool.connection() as conn:
+        with pool.connection() as conn:  # open, and with its own settings back
             assert conn.execute("SELECT 1").fetchone() == (1,)
+            assert (conn.autocommit, conn.isolation_level) == (False, None)
         with PostgresStore(pool, schema=pg_schema) as again:
             report = again.verify()
             assert report.ok, report.breaks

@@ -138,7 +138,7 @@ class _Reading:
 
     def __init__(self, store: SQLiteStore | PostgresStore) -> None:
         self._store = store
-        self._close: Callable[[], None] = lambda: None
+        self._close: Callable[[], object] = lambda: None
 
     def __enter__(self) -> tuple[Rows, ChainHead]:
         store = self._store
@@ -177,20 +177,10 @@ class _Reading:
         import psycopg
 
         s = _quote(store.schema)
+        snapshot = store.snapshot()
+        conn = snapshot.__enter__()
+        self._close = lambda: snapshot.__exit__(None, None, None)
         try:
-            conn = store.pool.getconn()
-        except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL store (schema {store.schema!r}): {exc}") from exc
-
-        def close() -> None:
-            try:
-                conn.rollback()
-            finally:
-                store.pool.putconn(conn)
-
-        self._close = close
-        try:
-            conn.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             head = _head(
                 conn.execute(
                     f"SELECT position, link FROM {s}.chain ORDER BY position DESC".encode()
@@ -270,13 +260,10 @@ def _write_sqlite(store: SQLiteStore, rows: Rows) -> dict[str, int]:
 def _write_postgres(store: PostgresStore, rows: Rows) -> dict[str, int]:
     import psycopg
 
-    from hallflow.store.postgres import hall_lock_key
-
     s = _quote(store.schema)
     counts: dict[str, int] = {}
     try:
-        with store.pool.connection() as conn, conn.transaction():
-            conn.execute(b"SELECT pg_advisory_xact_lock(%s)", (hall_lock_key(store.schema),))
+        with store.locked() as conn:
             found = conn.execute(
                 f"SELECT 1 FROM {s}.chain UNION ALL SELECT 1 FROM {s}.cases LIMIT 1".encode()
             ).fetchone()

@@ -549,9 +549,8 @@ class PostgresStore:
         ]
         if not params:
             return 0
-        with self._connection() as conn, self._guard(), conn.transaction():
+        with self.locked() as conn, self._guard():
             cur = conn.cursor()
-            cur.execute(self._q.lock, (self._hall_lock,))
             cur.executemany(self._q.put_swept, params)  # pipelined; rowcount sums the rows
             return cur.rowcount
 
@@ -701,8 +700,7 @@ class PostgresStore:
         self._check_usable()
         audit = Audit()
         q = self._q
-        with self._connection() as conn, self._guard(), conn.transaction():
-            conn.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with self.snapshot() as conn, self._guard():
             with conn.cursor(name="hallflow_verify") as events:
                 events.itersize = 2000
                 events.execute(q.audit_events)
@@ -778,14 +776,56 @@ class PostgresStore:
             )
 
     @contextlib.contextmanager
+    def snapshot(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection inside one ``REPEATABLE READ, READ ONLY`` transaction, for reading.
+
+        Everything read through it comes from one snapshot of the store, while writers go
+        on. For tools that read the store's tables directly (:mod:`hallflow.store.copy`);
+        :meth:`verify` reads through it. Server-side (named) cursors work inside it.
+
+        Raises:
+            StoreError: the store is closed, or PostgreSQL failed.
+        """
+        with self._connection() as conn, self._guard(), conn.transaction():
+            conn.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection inside a ``READ COMMITTED`` transaction holding the store's write lock.
+
+        What every writer of the store does first (``docs/postgres.md``): nothing else
+        writes until the block ends; it commits when the block returns and rolls back when
+        it raises. For tools that write the store's tables directly
+        (:mod:`hallflow.store.copy`).
+
+        Raises:
+            StoreError: the store is closed, or PostgreSQL failed.
+        """
+        with self._connection() as conn, self._guard(), conn.transaction():
+            conn.execute(self._q.lock, (self._hall_lock,))
+            yield conn
+
+    @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection, set to READ COMMITTED, returned to the pool afterwards."""
+        """A pooled connection in autocommit mode and READ COMMITTED, for the block.
+
+        Autocommit: a read is one round trip (no BEGIN, no COMMIT); a write opens its
+        transaction explicitly. A connection of a caller's pool gets its settings back
+        when it is returned.
+        """
         self._check_usable()
         try:
             with self._pool.connection(timeout=self._timeout) as conn:
-                if conn.isolation_level != IsolationLevel.READ_COMMITTED:
-                    conn.isolation_level = IsolationLevel.READ_COMMITTED
-                yield conn
+                saved = (conn.autocommit, conn.isolation_level)
+                if saved != _SETTINGS:
+                    conn.autocommit, conn.isolation_level = _SETTINGS
+                try:
+                    yield conn
+                finally:
+                    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                    if saved != _SETTINGS and idle and not conn.closed:
+                        conn.autocommit, conn.isolation_level = saved
         except psycopg.Error as exc:
             raise StoreError(f"{self._name()}: {exc}") from exc
 
@@ -842,9 +882,13 @@ class PostgresStore:
                     )
 
 
+_SETTINGS = (True, IsolationLevel.READ_COMMITTED)
+"""The store's connection settings: ``(autocommit, isolation_level)``."""
+
+
 def _configure(conn: psycopg.Connection[Any]) -> None:
     """Set up a new connection of the store's own pool."""
-    conn.isolation_level = IsolationLevel.READ_COMMITTED
+    conn.autocommit, conn.isolation_level = _SETTINGS
 
 
 def _schema_version(conn: psycopg.Connection[Any], s: str) -> int:
