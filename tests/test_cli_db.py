@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 from pathlib import Path
 
 import psycopg
@@ -203,3 +204,14 @@ def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str]) -
     assert (
         err.startswith("hallflow: error: PostgreSQL store: cannot connect") and err.count("\n") == 1
     )
+
+
+def test_without_psycopg_a_dsn_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "hallflow.store.postgres", None)  # as if not installed
+    status, out, err = run(["db", "migrate", "postgresql://u:secret@127.0.0.1/db"], capsys)
+    assert status == 2 and out == ""
+    assert "pip install 'hallflow[postgres]'" in err and "secret" not in err
+    status, out, _ = run(["db", "migrate", str(tmp_path / "x.db")], capsys)  # SQLite needs none
+    assert status == 0

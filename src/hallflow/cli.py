@@ -613,8 +613,13 @@ def _open_store(
     ``create``: a SQLite file may be new (else it must be an existing hallflow store).
     """
     if _is_dsn(target):
-        from hallflow.store.postgres import PostgresStore
-
+        try:
+            from hallflow.store.postgres import PostgresStore
+        except ImportError:
+            shown = target.split("@", 1)[-1]  # the host and database, never a password
+            raise CommandLineError(
+                option, "needs psycopg 3: pip install 'hallflow[postgres]'", shown
+            ) from None
         return PostgresStore(target, schema=schema, timeout=timeout)
     if schema is not None:
         raise CommandLineError(f"--{option.lower()}-schema", "is only for a PostgreSQL DSN", schema)
@@ -640,17 +645,18 @@ def _open_store(
 
 
 def _cmd_db_migrate(args: argparse.Namespace) -> int:
-    from hallflow.store.postgres import SCHEMA_VERSION as PG_VERSION
-    from hallflow.store.sqlite import SCHEMA_VERSION as SQLITE_VERSION
-
     if args.schema is not None and not _is_dsn(args.target):
         raise CommandLineError("--schema", "is only for a PostgreSQL DSN", args.schema)
     with _open_store(
         "TARGET", args.target, args.schema, create=True, timeout=args.timeout
     ) as store:
         if _is_dsn(args.target):
+            from hallflow.store.postgres import SCHEMA_VERSION as PG_VERSION
+
             print(f"PostgreSQL schema {store.schema!r}: hallflow schema version {PG_VERSION}")
         else:
+            from hallflow.store.sqlite import SCHEMA_VERSION as SQLITE_VERSION
+
             print(f"SQLite file {args.target}: hallflow schema version {SQLITE_VERSION}")
     return 0
 
