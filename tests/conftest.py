@@ -21,3 +21,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 # ``-m slow`` do by hand (tests.strategies.slow_selected reads it).
 if os.environ.get("CI"):
     os.environ.setdefault("HALLFLOW_SLOW", "1")
+
+# PostgreSQL: a reachable server (HALLFLOW_TEST_POSTGRES) and a fresh schema per test.
+from tests.postgres_fixtures import (  # noqa: E402, F401
+    pg_schema,
+    pg_schemas,
+    postgres_dsn,
+    pytest_runtest_makereport,
+)

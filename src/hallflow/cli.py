@@ -31,7 +31,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hallflow import __version__
 from hallflow.calendar import WorkCalendar
@@ -601,6 +601,83 @@ _REPORT_FORMATS = ("table", "csv", "json", "parquet")
 _REPORT_GROUPS = ("hall", "window", "department", "matter", "staff")
 
 
+def _is_dsn(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def _open_store(
+    option: str, target: str, schema: str | None, *, create: bool, timeout: float = 10.0
+) -> Any:
+    """Open the store ``target`` names: a ``postgresql://`` DSN, else a SQLite file path.
+
+    ``create``: a SQLite file may be new (else it must be an existing hallflow store).
+    """
+    if _is_dsn(target):
+        try:
+            from hallflow.store.postgres import PostgresStore
+        except ImportError:
+            shown = target.split("@", 1)[-1]  # the host and database, never a password
+            raise CommandLineError(
+                option, "needs psycopg 3: pip install 'hallflow[postgres]'", shown
+            ) from None
+        return PostgresStore(target, schema=schema, timeout=timeout)
+    if schema is not None:
+        raise CommandLineError(f"--{option.lower()}-schema", "is only for a PostgreSQL DSN", schema)
+    from hallflow.store import SQLiteStore
+
+    path = _path(target)
+    _db_file(option, path)
+    if not create:  # the source: never created, never migrated by a copy
+        from hallflow.store.sqlite import SCHEMA_VERSION
+
+        found = _stat(option, path)
+        if found is None or not found.st_size:
+            raise CommandLineError(option, "must be an existing hallflow store", target)
+        version = _schema_version(path, option)
+        if version != SCHEMA_VERSION:
+            raise CommandLineError(
+                option,
+                f"is at hallflow schema {version}, not {SCHEMA_VERSION}: run 'hallflow db "
+                f"migrate' on it first",
+                target,
+            )
+    return SQLiteStore(path)
+
+
+def _cmd_db_migrate(args: argparse.Namespace) -> int:
+    if args.schema is not None and not _is_dsn(args.target):
+        raise CommandLineError("--schema", "is only for a PostgreSQL DSN", args.schema)
+    with _open_store(
+        "TARGET", args.target, args.schema, create=True, timeout=args.timeout
+    ) as store:
+        if _is_dsn(args.target):
+            from hallflow.store.postgres import SCHEMA_VERSION as PG_VERSION
+
+            print(f"PostgreSQL schema {store.schema!r}: hallflow schema version {PG_VERSION}")
+        else:
+            from hallflow.store.sqlite import SCHEMA_VERSION as SQLITE_VERSION
+
+            print(f"SQLite file {args.target}: hallflow schema version {SQLITE_VERSION}")
+    return 0
+
+
+def _cmd_db_copy(args: argparse.Namespace) -> int:
+    from hallflow.store.copy import copy_store
+
+    with (
+        _open_store("SRC", args.src, args.src_schema, create=False, timeout=args.timeout) as source,
+        _open_store("DST", args.dst, args.dst_schema, create=True, timeout=args.timeout) as target,
+    ):
+        report = copy_store(source, target)
+    rows = report.rows
+    print(
+        f"copied {rows['cases']} cases, {rows['events']} events, {rows['idempotency']} "
+        f"idempotency keys and {rows['chain']} hall-chain entries; the copy verifies, "
+        f"head {report.head.position} {report.head.link}"
+    )
+    return 0
+
+
 def _report_period(text: str) -> object:
     from hallflow.supervision.stats import Period, StatisticsError
 
@@ -930,7 +1007,44 @@ def _parser() -> argparse.ArgumentParser:
         help="the installed locality plugin the hall was run with (as for demo)",
     )
     report.set_defaults(run=_cmd_report)
-    for choice in (groups, commands):  # a missing command is named by its choices
+    db = groups.add_parser(
+        "db", help="event stores: migrate a schema, copy a hall between SQLite and PostgreSQL"
+    )
+    db_commands = db.add_subparsers(dest="command", required=True)
+    migrate = db_commands.add_parser(
+        "migrate",
+        help="create or upgrade a store's schema",
+        description="Create a hallflow store, or bring its schema to this hallflow's version "
+        "(once, however many processes do it at once), and print the version.",
+    )
+    migrate.add_argument(
+        "target", metavar="TARGET", help="a postgresql:// DSN, or a SQLite file path"
+    )
+    migrate.add_argument("--schema", metavar="NAME", help="the PostgreSQL schema (default: public)")
+    timeout_help = "seconds to wait for a PostgreSQL server, 0.1 to 3600 (default 10)"
+    migrate.add_argument(
+        "--timeout", type=_number(0.1, 3600), default=10.0, metavar="S", help=timeout_help
+    )
+    migrate.set_defaults(run=_cmd_db_migrate)
+    copy = db_commands.add_parser(
+        "copy",
+        help="copy a whole hall into an empty store, verified by the hash chains",
+        description="Copy every event (with its recorded_at and digest), case row, "
+        "idempotency key and hall-chain entry of SRC into DST, which must hold no case, then "
+        "verify the copy: its chains must be clean and end at SRC's head, so checkpoints "
+        "signed on SRC verify on DST. SRC and DST are each a SQLite file path or a "
+        "postgresql:// DSN.",
+    )
+    copy.add_argument("src", metavar="SRC", help="the store to copy (it must verify)")
+    copy.add_argument("dst", metavar="DST", help="an empty or new store")
+    copy.add_argument("--src-schema", metavar="NAME", help="SRC's PostgreSQL schema")
+    copy.add_argument("--dst-schema", metavar="NAME", help="DST's PostgreSQL schema")
+    copy.add_argument(
+        "--timeout", type=_number(0.1, 3600), default=10.0, metavar="S", help=timeout_help
+    )
+    copy.set_defaults(run=_cmd_db_copy)
+
+    for choice in (groups, commands, db_commands):  # a missing command is named by its choices
         choice.metavar = "{" + ",".join(choice.choices) + "}"
     return parser
 
