@@ -67,6 +67,7 @@ from hallflow.store.base import (
     bound_text,
     check_case_ids,
     check_marks,
+    check_parts,
     check_sweep_query,
     decode_instant,
     prepare_append,
@@ -150,6 +151,15 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _before_nul(bound: str) -> str:
+    """A keyset bound without its NUL and what follows it.
+
+    No stored id holds NUL, and for one that does not, ``id > p + NUL + rest`` exactly when
+    ``id > p``, and ``id <= p + NUL + rest`` exactly when ``id <= p``.
+    """
+    return bound[: bound.index("\x00")] if _has_nul(bound) else bound
+
+
 def _has_nul(*values: object) -> bool:
     return any(isinstance(v, str) and "\x00" in v for v in values)
 
@@ -226,6 +236,16 @@ class _Queries:
             f"SELECT case_id, matter, version, clocks, swept FROM {s}.cases "
             "WHERE case_id > %s AND (clocks IS NULL OR length(clocks) > 0) "
             "ORDER BY case_id LIMIT %s"
+        )
+        self.open_clocks_until = _b(
+            f"SELECT case_id, matter, version, clocks, swept FROM {s}.cases "
+            "WHERE case_id > %s AND case_id <= %s AND (clocks IS NULL OR length(clocks) > 0) "
+            "ORDER BY case_id LIMIT %s"
+        )
+        self.count = _b(f"SELECT count(*) FROM {s}.cases")
+        self.cuts = _b(
+            "SELECT case_id FROM (SELECT case_id, row_number() OVER (ORDER BY case_id) AS n "
+            f"FROM {s}.cases) AS numbered WHERE n = ANY(%s) ORDER BY case_id"
         )
         self.put_swept = _b(
             f"UPDATE {s}.cases SET swept = %s, clocks = COALESCE(%s, clocks) "
@@ -655,21 +675,32 @@ class PostgresStore:
         """Return every case id, sorted (by code point, as Python sorts)."""
         return [r[0] for r in self._fetch(self._q.case_ids, ())]
 
-    def open_clocks(self, after: str | None = None, limit: int = 10_000) -> list[SweepRow]:
+    def open_clocks(
+        self, after: str | None = None, limit: int = 10_000, until: str | None = None
+    ) -> list[SweepRow]:
         """The next rows a sweep reads; see :meth:`hallflow.store.base.EventStore.open_clocks`.
 
         A keyset read in case-id order (the primary key, ``C`` collation).
         """
-        check_sweep_query(after, limit)
-        start = after or ""
-        if _has_nul(start):
-            # No stored id holds NUL, and for one that does not, "id > p + NUL + rest"
-            # exactly when "id > p": the keyset may start after the text before the NUL.
-            start = start[: start.index("\x00")]
-        return [
-            (r[0], r[1], int(r[2]), r[3], r[4])
-            for r in self._fetch(self._q.open_clocks, (start, limit))
-        ]
+        check_sweep_query(after, limit, until)
+        start = _before_nul(after or "")
+        if until is None:
+            rows = self._fetch(self._q.open_clocks, (start, limit))
+        else:
+            rows = self._fetch(self._q.open_clocks_until, (start, _before_nul(until), limit))
+        return [(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
+
+    def split_cases(self, parts: int) -> list[str]:
+        """See :meth:`hallflow.store.base.EventStore.split_cases`.
+
+        The count, then the ids at the cut positions, numbered along the primary key's index.
+        """
+        check_parts(parts)
+        (count,) = self._fetch(self._q.count, ())[0]
+        positions = sorted({i * int(count) // parts for i in range(1, parts)} - {0})
+        if not positions:
+            return []
+        return [r[0] for r in self._fetch(self._q.cuts, (positions,))]
 
     def head(self) -> ChainHead:
         """See :meth:`hallflow.store.base.EventStore.head`.

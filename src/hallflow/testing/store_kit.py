@@ -78,6 +78,7 @@ from hallflow.store.base import (
     NewEvent,
     StoredEvent,
     encode_instant,
+    even_cuts,
     utc_text,
 )
 from hallflow.store.chain import (
@@ -602,6 +603,10 @@ class StoreContract:
         assert [r[0] for r in store.open_clocks(limit=2)] == ["c0", "c2"]
         assert [r[0] for r in store.open_clocks(after="c2", limit=2)] == ["c3", "c5"]
         assert store.open_clocks(after="c5") == []
+        assert [r[0] for r in store.open_clocks(until="c3")] == ["c0", "c2", "c3"]
+        assert [r[0] for r in store.open_clocks(after="c0", until="c4")] == ["c2", "c3"]
+        assert [r[0] for r in store.open_clocks(after="c0", until="c4", limit=1)] == ["c2"]
+        assert store.open_clocks(after="c3", until="c3") == []
         head = store.head()
         done = store.put_swept(
             [
@@ -620,6 +625,19 @@ class StoreContract:
         assert store.put_swept([]) == 0
         report = store.verify()
         assert report.ok, report.breaks
+
+    def test_split_cases_cuts_into_nearly_equal_ranges(self, store: EventStore) -> None:
+        """split_cases gives the ids at every i * n // parts boundary (even_cuts)."""
+        assert store.split_cases(3) == []
+        ids = [f"c{n:02d}" for n in range(11)]
+        store.append_many([Append(c, 0, [_ev()], _row(c, 1)) for c in reversed(ids)])
+        for parts in (1, 2, 3, 4, 11, 12, 50):
+            assert store.split_cases(parts) == even_cuts(ids, parts), parts
+        assert store.split_cases(4) == ["c01", "c04", "c07"]
+        for bad in (0, 10_001, 1.0, "2", None):
+            with pytest.raises(StoreArgumentError) as info:
+                store.split_cases(bad)  # type: ignore[arg-type]
+            assert info.value.field == "parts"
 
     # --- chains and verify -------------------------------------------------------------------
 
