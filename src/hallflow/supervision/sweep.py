@@ -15,21 +15,15 @@ keyset read in case-id order, so memory is bounded by the chunk):
    acknowledged, or it has reached a rung the row does not list; a case whose row has no
    packed clocks yet (a store written before they were kept), or whose last event is later
    than the sweep's instant, is a candidate too;
-4. only the candidates' cases are folded and decided by the reference rule
-   (:func:`hallflow.cases.supervision.plan_case`: the imperative ``hallflow_escalations``
-   hook, the ladders one clock at a time), in batches of :data:`BATCH` read with one query
-   (:meth:`~hallflow.store.base.EventStore.load_many`); each batch's ``escalated`` events
-   are appended in one commit (:meth:`Pipeline.commit_many`), then any deemed approval;
-   each case isolated (a failure is reported, not fatal) and swept alone by
-   :func:`~hallflow.cases.supervision.sweep_case` when a concurrent command moved it;
+4. only the candidates' cases are folded and swept by the reference rule
+   (:func:`hallflow.cases.supervision.sweep_case`: the imperative ``hallflow_escalations``
+   hook, the ladders one clock at a time, ``escalated`` events through the pipeline,
+   deemed approval), each isolated (a failure is reported, not fatal) and retried when a
+   concurrent command moved the case;
 5. what each candidate's sweep saw (levels and rungs per clock) is written back to its row
    with :meth:`~hallflow.store.base.EventStore.put_swept`, for the version the sweep left
    the case at: a cache beside the hash-chained log (no event, no version). A command that
    moves a clock resets it (:meth:`Pipeline.row`), so the hook sees the case again.
-
-Steps 1–4's reading and deciding run in the caller's thread, the commits and step 5 in a
-writer thread, one chunk behind: SQLite and the disk work without the GIL, so reading chunk
-k + 1 overlaps writing chunk k.
 
 A second sweep at the same instant therefore folds nothing and records nothing.
 """
@@ -42,7 +36,7 @@ import datetime as dt
 import gc
 import itertools
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -132,75 +126,34 @@ def sweep(
         if bound is not None and not is_text(bound):
             raise CommandInputError(f"sweep.{name}", "must be None or a case id (str)", bound)
     report = SweepReport()
-    with (
-        _collector_paused(),
-        ThreadPoolExecutor(workers) as pool,
-        ThreadPoolExecutor(1, thread_name_prefix="hallflow-sweep-writer") as writer,
-    ):
-        # A pipeline of two: this thread reads and plans chunk k + 1 while the writer
-        # commits chunk k (SQLite and the disk work without the GIL); one chunk in flight.
-        flight: Future[_Written] | None = None
+    with _collector_paused(), ThreadPoolExecutor(workers) as pool:
         while True:
             rows = hall.store.open_clocks(after, chunk, until)
-            more = bool(rows)
-            if more:
-                after = rows[-1][0]
-                rows = _cases(rows)
-                report.swept += len(rows)
-                picked = [rows[i] for i in candidates(hall, rows, when)]
-                del rows
-                report.folded += len(picked)
-                batched = [row for row in picked if row[3] is not None]
-                alone = [row for row in picked if row[3] is None]
-                plans: list[_Planned] = []
-                for start in range(0, len(batched), BATCH):
-                    planned, again = _plan(hall, batched[start : start + BATCH], when)
-                    plans.append(planned)
-                    alone += again
-            if flight is not None:
-                _settle(report, flight.result())
-                flight = None
-            if not more:
+            if not rows:
                 return report
-            flight = writer.submit(_write, hall, pool, plans, alone, when)
-
-
-_Planned = list[tuple[SweepRow, SweepPlan]]
-_Written = tuple[list[tuple[str, Escalation]], list[SweepFailure]]
-
-
-def _settle(report: SweepReport, written: _Written) -> None:
-    found, failures = written
-    report.extend(found)
-    report.failures.extend(failures)
-
-
-def _write(
-    hall: Hall,
-    pool: ThreadPoolExecutor,
-    plans: list[_Planned],
-    alone: list[SweepRow],
-    when: dt.datetime,
-) -> _Written:
-    """Commit a chunk's planned batches, sweep its other candidates alone, acknowledge all."""
-    found: list[tuple[str, Escalation]] = []
-    failures: list[SweepFailure] = []
-    marks: list[SweepMark] = []
-    for planned in plans:
-        more, done, again = _commit(hall, planned, when)
-        found += more
-        marks += done
-        alone += again
-    for outcome in pool.map(_one, itertools.repeat(hall), alone, itertools.repeat(when)):
-        if isinstance(outcome, SweepFailure):
-            failures.append(outcome)
-        else:
-            found += outcome[0]
-            marks.append(outcome[1])
-    if marks:
-        hall.store.put_swept(marks)
-        _remember(hall, marks)
-    return found, failures
+            after = rows[-1][0]
+            rows = _cases(rows)
+            report.swept += len(rows)
+            picked = [rows[i] for i in candidates(hall, rows, when)]
+            del rows
+            report.folded += len(picked)
+            batched = [row for row in picked if row[3] is not None]
+            alone = [row for row in picked if row[3] is None]
+            marks: list[SweepMark] = []
+            for start in range(0, len(batched), BATCH):
+                found, done, again = _batch(hall, batched[start : start + BATCH], when)
+                report.extend(found)
+                marks += done
+                alone += again
+            for outcome in pool.map(_one, itertools.repeat(hall), alone, itertools.repeat(when)):
+                if isinstance(outcome, SweepFailure):
+                    report.failures.append(outcome)
+                else:
+                    report.extend(outcome[0])
+                    marks.append(outcome[1])
+            if marks:
+                hall.store.put_swept(marks)
+                _remember(hall, marks)
 
 
 @contextlib.contextmanager
@@ -227,52 +180,38 @@ def _cases(rows: list[SweepRow]) -> list[SweepRow]:
     return rows[:lo] + rows[hi:]
 
 
-def _plan(
+def _batch(
     hall: Hall, rows: Sequence[SweepRow], when: dt.datetime
-) -> tuple[_Planned, list[SweepRow]]:
-    """Decide what sweeping each of a batch of candidates records, reading them together.
+) -> tuple[list[tuple[str, Escalation]], list[SweepMark], list[SweepRow]]:
+    """Sweep candidates together: one read of their events, one commit of their escalations.
 
-    Their events are read with one query (:meth:`~hallflow.store.base.EventStore.load_many`)
-    and each case is decided by the reference rule
-    (:func:`~hallflow.cases.supervision.plan_case`). A case that cannot be folded or planned
-    is handed back, to be swept alone (:func:`_one`: it reports the error).
+    Each case is decided by the reference rule (:func:`~hallflow.cases.supervision.plan_case`)
+    and its escalations appended with the others' (:meth:`Pipeline.commit_many`). A case
+    that cannot be folded or planned, or that a concurrent command changed before the
+    commit, is handed back to be swept alone (:func:`_one`: retried, or reported); so is
+    the whole batch if the commit itself fails.
 
     Returns:
-        The plans, with their rows; the rows to sweep alone.
+        The escalations recorded, the marks of the cases swept, the rows to sweep alone.
     """
     histories = hall.store.load_many([row[0] for row in rows])
-    plans: _Planned = []
+    plans: list[tuple[SweepRow, SweepPlan]] = []
     again: list[SweepRow] = []
     for row in rows:
         try:
             plans.append((row, plan_case(hall, fold(histories[row[0]]), when)))
         except Exception:  # the reference sweep reports it (or finds it moved on)
             again.append(row)
-    return plans, again
-
-
-def _commit(
-    hall: Hall, plans: _Planned, when: dt.datetime
-) -> tuple[list[tuple[str, Escalation]], list[SweepMark], list[SweepRow]]:
-    """Append a batch's escalations in one commit (:meth:`Pipeline.commit_many`).
-
-    A case that a concurrent command changed since it was read is handed back to be swept
-    alone (read again by the reference); so is the whole batch if the commit itself fails.
-
-    Returns:
-        The escalations recorded, the marks of the cases swept, the rows to sweep alone.
-    """
     writing = [(row, plan) for row, plan in plans if plan.events]
     try:
         outcomes = hall._pipeline.commit_many(
             [(plan.case, plan.events, plan.when, _current(row, plan)) for row, plan in writing]
         )
     except Exception:  # the commit failed as a whole: each case is swept alone
-        return [], [], [row for row, _ in plans]
+        return [], [], list(rows)
     after = {row[0]: outcome for (row, _), outcome in zip(writing, outcomes, strict=True)}
     found: list[tuple[str, Escalation]] = []
     marks: list[SweepMark] = []
-    again: list[SweepRow] = []
     for row, plan in plans:
         case = after.get(row[0], plan.case)
         if isinstance(case, ConcurrencyError):
