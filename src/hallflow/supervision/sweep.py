@@ -15,11 +15,13 @@ keyset read in case-id order, so memory is bounded by the chunk):
    acknowledged, or it has reached a rung the row does not list; a case whose row has no
    packed clocks yet (a store written before they were kept), or whose last event is later
    than the sweep's instant, is a candidate too;
-4. only the candidates' cases are folded and swept by the reference rule
-   (:func:`hallflow.cases.supervision.sweep_case`: the imperative ``hallflow_escalations``
-   hook, the ladders one clock at a time, ``escalated`` events through the pipeline,
-   deemed approval), each isolated (a failure is reported, not fatal) and retried when a
-   concurrent command moved the case;
+4. only the candidates' cases are folded and decided by the reference rule
+   (:func:`hallflow.cases.supervision.plan_case`: the imperative ``hallflow_escalations``
+   hook, the ladders one clock at a time), in batches of :data:`BATCH` read with one query
+   (:meth:`~hallflow.store.base.EventStore.load_many`); each batch's ``escalated`` events
+   are appended in one commit (:meth:`Pipeline.commit_many`), then any deemed approval;
+   each case isolated (a failure is reported, not fatal) and swept alone by
+   :func:`~hallflow.cases.supervision.sweep_case` when a concurrent command moved it;
 5. what each candidate's sweep saw (levels and rungs per clock) is written back to its row
    with :meth:`~hallflow.store.base.EventStore.put_swept`, for the version the sweep left
    the case at: a cache beside the hash-chained log (no event, no version). A command that
