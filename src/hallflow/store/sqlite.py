@@ -253,10 +253,10 @@ if not _NO_FORK_HOOK:  # a store then checks a counter per call, not getpid() (a
     os.register_at_fork(after_in_child=_forked)
 
 _WRITTEN_CACHE = 4096
+"""How many cases' last written rows a store remembers (to update them without reading)."""
 
 _LOAD_MANY = 500
 """Cases read per query by :meth:`SQLiteStore.load_many` (SQLite allows 32,766 parameters)."""
-"""How many cases' last written rows a store remembers (to update them without reading)."""
 
 
 class _Tail:
