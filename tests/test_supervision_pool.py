@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -35,6 +36,13 @@ def fill(hall: Hall) -> list[str]:
 def open_hall(path: str) -> Hall:
     """What each worker of the pool opens: the test hall on the SQLite file ``path``."""
     return make_hall(SQLiteStore(path))
+
+
+def open_postgres_hall(dsn: str, schema: str) -> Hall:
+    """What each worker opens in the PostgreSQL test: the test hall on one schema."""
+    from hallflow.store.postgres import PostgresStore
+
+    return make_hall(PostgresStore(dsn, schema=schema, max_size=2))
 
 
 def no_hall(path: str) -> Hall:
@@ -175,3 +183,30 @@ def test_bad_pool_arguments_are_refused(kwargs: dict[str, object], field: str) -
         SweepPool(partial(open_hall, "unused.db"), **kwargs)  # type: ignore[arg-type]
     with pytest.raises(CommandInputError, match="open_hall"):
         SweepPool("not callable")  # type: ignore[arg-type]
+
+
+def test_a_pool_on_postgresql_records_each_escalation_once(
+    postgres_dsn: str, pg_schemas: Callable[[], str]
+) -> None:
+    """Issue 13: several workers on one database; every case in one range, recorded once."""
+    from hallflow.store.postgres import PostgresStore
+
+    schema, twin = pg_schemas(), pg_schemas()
+    for name in (schema, twin):
+        with PostgresStore(postgres_dsn, schema=name) as store:
+            fill(make_hall(store))
+    opener = partial(open_postgres_hall, postgres_dsn, schema)
+    with SweepPool(opener, 2, parts_per_process=2, chunk=3) as pool:
+        got = pool.sweep(WHEN)
+        again = pool.sweep(WHEN)
+    with (
+        PostgresStore(postgres_dsn, schema=schema) as store,
+        PostgresStore(postgres_dsn, schema=twin) as twin_store,
+    ):
+        reference = make_hall(twin_store)
+        expected = reference_sweep(reference, WHEN)
+        assert escalations(got) == escalations(expected) != []
+        assert len(got) == len(set(escalations(got)))
+        assert (list(again), again.folded) == ([], 0)
+        assert histories(make_hall(store)) == histories(reference)
+        assert store.verify().ok
