@@ -54,6 +54,7 @@ __all__ = [
     "TimeOrderError",
     "UnknownCodeError",
     "UnknownSealError",
+    "WordsError",
 ]
 
 
@@ -521,6 +522,16 @@ class CommandInputError(_FieldRuleError):
 
     Attributes:
         field: the argument at fault, e.g. ``"Decide.approve"``.
+        rule: the rule it breaks.
+        value: the value given.
+    """
+
+
+class WordsError(_FieldRuleError):
+    """A duration cannot be put in words as asked (:mod:`hallflow.timeline.words`).
+
+    Attributes:
+        field: the argument at fault, e.g. ``"lang"``.
         rule: the rule it breaks.
         value: the value given.
     """

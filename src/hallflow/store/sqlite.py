@@ -259,6 +259,32 @@ _LOAD_MANY = 500
 """Cases read per query by :meth:`SQLiteStore.load_many` (SQLite allows 32,766 parameters)."""
 
 
+def _stored(
+    case_id: str,
+    seq: int,
+    kind: str,
+    actor: str,
+    at_utc: str,
+    at_tz: str,
+    payload: str,
+    recorded_at: str,
+    schema: int,
+    digest: str,
+) -> StoredEvent:
+    """An event as read from the ``events`` table."""
+    return StoredEvent(
+        case_id=case_id,
+        seq=seq,
+        kind=kind,
+        actor=actor,
+        at=decode_instant(at_utc, at_tz),
+        payload=json.loads(payload),
+        recorded_at=dt.datetime.fromisoformat(recorded_at).replace(tzinfo=dt.UTC),
+        schema=schema,
+        digest=digest,
+    )
+
+
 class _Tail:
     """The newest entry of the hall chain, as a transaction extends it, and its new rows."""
 
@@ -640,20 +666,7 @@ class SQLiteStore:
             ).fetchall()
         if not rows:
             raise CaseNotFoundError(case_id)
-        return [
-            StoredEvent(
-                case_id=case_id,
-                seq=seq,
-                kind=kind,
-                actor=actor,
-                at=decode_instant(at_utc, at_tz),
-                payload=json.loads(payload),
-                recorded_at=dt.datetime.fromisoformat(recorded_at).replace(tzinfo=dt.UTC),
-                schema=schema,
-                digest=digest,
-            )
-            for seq, kind, actor, at_utc, at_tz, payload, recorded_at, schema, digest in rows
-        ]
+        return [_stored(case_id, *row) for row in rows]
 
     def load_many(self, case_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
         """Several cases' events; see :meth:`hallflow.store.base.EventStore.load_many`.
@@ -672,20 +685,8 @@ class SQLiteStore:
                     f"({','.join('?' * len(part))}) ORDER BY case_id, seq",
                     part,
                 ).fetchall()
-            for case_id, seq, kind, actor, at_utc, at_tz, payload, recorded, schema, digest in rows:
-                out.setdefault(case_id, []).append(
-                    StoredEvent(
-                        case_id=case_id,
-                        seq=seq,
-                        kind=kind,
-                        actor=actor,
-                        at=decode_instant(at_utc, at_tz),
-                        payload=json.loads(payload),
-                        recorded_at=dt.datetime.fromisoformat(recorded).replace(tzinfo=dt.UTC),
-                        schema=schema,
-                        digest=digest,
-                    )
-                )
+            for row in rows:
+                out.setdefault(row[0], []).append(_stored(*row))
         return out
 
     def key_version(self, case_id: str, key: str) -> int | None:

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import pendulum
 
-from hallflow.errors import HallflowError
+from hallflow.errors import WordsError
 from hallflow.timeline.clock import ClockState, ClockStatus, WarningLevel
 from hallflow.timeline.limits import Unit
 
@@ -28,26 +28,6 @@ __all__ = [
     "overdue_words",
     "working_days",
 ]
-
-
-class WordsError(HallflowError, ValueError):
-    """A duration cannot be put in words as asked: the error names the field, rule and value.
-
-    Attributes:
-        field: the argument at fault, e.g. ``"lang"``.
-        rule: the rule it breaks.
-        value: the value given.
-    """
-
-    def __init__(self, field: str, rule: str, value: object) -> None:
-        self.field = field
-        self.rule = rule
-        self.value = value
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:76] + "..." + shown[-1]
-        super().__init__(f"{field}={shown}: {rule}")
-
 
 LANGUAGES = ("zh", "en")
 """The languages words are given in."""
