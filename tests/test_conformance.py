@@ -41,7 +41,8 @@ from hallflow.testing.strategies import (
     limits,
     matters,
 )
-from hallflow.timeline import ClockState, ClockStatus, Outcome, Unit, WarningLevel
+from hallflow.timeline import ClockState, ClockStatus, Limit, Outcome, Unit, WarningLevel
+from hallflow.timeline.ladder import Ladder, Rung
 from tests.hall_fixtures import APPLICANT, LICENCE, at, build_hall
 
 PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
@@ -168,6 +169,46 @@ def test_a_fee_without_basis_is_caught_at_construction() -> None:
     report = check_plugin(NoBasis(), examples=5)
     (failure,) = report.of("fees")
     assert "hallflow_fee_rules raised FeeError" in failure.problem and "basis" in failure.problem
+
+
+class BadSupervision:
+    """Ladders that clash, and supervision answers of the wrong types."""
+
+    @hookimpl
+    def hallflow_escalation_ladders(self, matter: Matter) -> Iterable[object]:
+        rung = Rung("dup", "reminder", "window", "late", frozenset({"promised"}), 0)
+        return (Ladder("one", (rung,)), Ladder("two", (rung,)), "not a ladder")
+
+    @hookimpl
+    def hallflow_rectification_limits(self) -> Mapping[str, Limit]:
+        return {"verify": Limit.working_days(5)}  # rectify and revisit missing
+
+    @hookimpl
+    def hallflow_complaint_limit(self, category: str, handling: str) -> object:
+        return 15  # not a Limit
+
+    @hookimpl
+    def hallflow_scoring_scheme(self) -> object:
+        return {"base": 100}
+
+    @hookimpl
+    def hallflow_default_rating(self, matter: Matter) -> object:
+        return "satisfied"
+
+
+def test_supervision_hooks_are_checked() -> None:
+    report = check_plugin(BadSupervision(), examples=5)
+    problems = [f.problem for f in report.of("supervision")]
+    for expected in (
+        "a non-Ladder",
+        "do not combine",
+        "verify, rectify and revisit",
+        "hallflow_complaint_limit: not a Limit",
+        "not a ScoringScheme",
+        "not a DefaultRating",
+    ):
+        assert any(expected in p for p in problems), (expected, problems)
+    assert not check_plugin(national, examples=5).of("supervision")
 
 
 class Inconsistent:

@@ -20,6 +20,10 @@ would) and checks, with generated inputs where a hook takes any:
   never mark one day both ways and every day they name is decided as they say.
 * **policies** — silence, deemed approval, extension refusal and acceptance checks never
   raise, answer with the types their hooks promise, and are deterministic.
+* **supervision** — each matter's escalation ladders are :class:`~hallflow.timeline.ladder.
+  Ladder` values that combine (rung codes unique, at most 31); the default rating, the
+  rectification limits (``verify``, ``rectify``, ``revisit``), the complaint limit of every
+  category and handling, and the scoring scheme answer None or a value of their type.
 * **seals** and **sinks** — seal-holder roles are roles (never none at all), event sinks
   have stable unique names. Sinks are never delivered to.
 
@@ -47,7 +51,7 @@ from hallflow.calendar.hours import HallHours
 from hallflow.calendar.overlay import Overlay
 from hallflow.cases.case import Case
 from hallflow.cases.hall import Hall, HallSettings
-from hallflow.errors import CompressionError, FeeError
+from hallflow.errors import CompressionError, FeeError, HallflowError
 from hallflow.model import (
     JOINT,
     Authority,
@@ -97,7 +101,16 @@ __all__ = [
     "price",
 ]
 
-CHECKS = ("catalogue", "fees", "escalations", "calendar", "policies", "seals", "sinks")
+CHECKS = (
+    "catalogue",
+    "fees",
+    "escalations",
+    "calendar",
+    "policies",
+    "supervision",
+    "seals",
+    "sinks",
+)
 """The groups of checks :func:`check_plugin` runs, in order (a :class:`Failure`'s ``check``)."""
 
 _FEN = Decimal("0.01")
@@ -858,6 +871,69 @@ def _check_calendar(find: _Findings, pm: pluggy.PluginManager, until: int) -> Wo
     return calendar
 
 
+# ---------------------------------------------------------------------- supervision
+
+
+def _check_matter_supervision(find: _Findings, pm: pluggy.PluginManager, matter: Matter) -> None:
+    """A matter's escalation ladders (they must combine) and its default rating."""
+    from hallflow.supervision.evaluation import DefaultRating
+    from hallflow.timeline.ladder import Ladder, combine
+
+    ladders: list[Ladder] = []
+    for name, answer in _ask(
+        find, pm, "hallflow_escalation_ladders", {"matter": matter}, "supervision", matter
+    ):
+        for ladder in _items(
+            find, "supervision", name, "hallflow_escalation_ladders", answer, matter
+        ):
+            if isinstance(ladder, Ladder):
+                ladders.append(ladder)
+            else:
+                find.add("supervision", name, "hallflow_escalation_ladders: a non-Ladder", ladder)
+    try:
+        combine(ladders)
+    except HallflowError as exc:
+        find.add("supervision", matter.code, f"the matter's ladders do not combine: {exc}")
+    for name, answer in _ask(
+        find, pm, "hallflow_default_rating", {"matter": matter}, "supervision", matter
+    ):
+        if answer is not None and not isinstance(answer, DefaultRating):
+            find.add("supervision", name, "hallflow_default_rating: not a DefaultRating", answer)
+
+
+def _check_supervision(find: _Findings, pm: pluggy.PluginManager) -> None:
+    """Check the supervision hooks: each answers None or a value of its type.
+
+    Ladders, default ratings, rectification and complaint limits, the scoring scheme; and
+    the ladders of each matter combine (unique rung codes, at most 31 rungs).
+    """
+    from hallflow.supervision.complaints import ComplaintCategory, Handling
+    from hallflow.supervision.scoring import ScoringScheme
+
+    for name, answer in _ask(find, pm, "hallflow_rectification_limits", {}, "supervision"):
+        if answer is None:
+            continue
+        if not isinstance(answer, Mapping) or set(answer) != {"verify", "rectify", "revisit"}:
+            find.add(
+                "supervision",
+                name,
+                "hallflow_rectification_limits: a mapping of verify, rectify and revisit",
+                answer,
+            )
+        elif not all(isinstance(v, Limit) for v in answer.values()):
+            find.add("supervision", name, "hallflow_rectification_limits: not Limits", answer)
+    for category, handling in itertools.product(ComplaintCategory, Handling):
+        kwargs = {"category": category.value, "handling": handling.value}
+        for name, answer in _ask(
+            find, pm, "hallflow_complaint_limit", kwargs, "supervision", kwargs
+        ):
+            if answer is not None and not isinstance(answer, Limit):
+                find.add("supervision", name, "hallflow_complaint_limit: not a Limit", answer)
+    for name, answer in _ask(find, pm, "hallflow_scoring_scheme", {}, "supervision"):
+        if answer is not None and not isinstance(answer, ScoringScheme):
+            find.add("supervision", name, "hallflow_scoring_scheme: not a ScoringScheme", answer)
+
+
 # ---------------------------------------------------------------------- seals and sinks
 
 
@@ -943,6 +1019,15 @@ def check_plugin(
             examples,
             derandomize,
         )
+    _explore(
+        find,
+        "supervision",
+        _matter_strategy(matters),
+        lambda m: _check_matter_supervision(find, pm, m),
+        examples,
+        derandomize,
+    )
+    _check_supervision(find, pm)
     _check_seals_and_sinks(find, pm)
     if not matters:
         find.notes.append("catalogue: the plugins contribute no matters; generated ones were used")
