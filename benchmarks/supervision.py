@@ -82,7 +82,7 @@ from hallflow.model import (
 from hallflow.plugins import assemble_hall, plugin_manager
 from hallflow.seals import SealRegistry, SoftwareSealProvider
 from hallflow.store import MemoryStore, SQLiteStore
-from hallflow.store.base import CaseRow, NewEvent
+from hallflow.store.base import Append, CaseRow, NewEvent
 from hallflow.store.sqlite import SCHEMA_VERSION
 from hallflow.supervision.pool import SweepPool
 from hallflow.supervision.sweep import sweep as bulk_sweep
@@ -211,6 +211,71 @@ def cached_store(cache: Path, cases: int, share: float = ESCALATING) -> Path:
     return path
 
 
+def _database(dsn: str, name: str) -> str:
+    """``dsn`` pointed at the database ``name`` (a URL, so that it is told from a path)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(dsn)
+    user = f"{params['user']}@" if params.get("user") else ""
+    host = params.get("host") or "127.0.0.1"
+    port = f":{params['port']}" if params.get("port") else ""
+    return f"postgresql://{user}{host}{port}/{name}"
+
+
+def _admin(dsn: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement.encode())
+
+
+def cached_postgres(dsn: str, cases: int, share: float = ESCALATING) -> str:
+    """The name of the cached PostgreSQL database of ``cases`` cases, built first if absent.
+
+    One database per store, on the server ``dsn`` names, kept between runs; a run sweeps a
+    copy made with ``CREATE DATABASE ... TEMPLATE`` (a file copy on the server).
+    """
+    import psycopg
+
+    name = f"hallflow_bench_sup_{cases}_e{share:g}_l{LAYOUT}".replace(".", "_")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        found = conn.execute(b"SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if found:
+        return name
+    partial = name + "_partial"
+    _admin(dsn, f'DROP DATABASE IF EXISTS "{partial}"', f'CREATE DATABASE "{partial}"')
+    from hallflow.store.postgres import PostgresStore
+
+    start = time.perf_counter()
+    templates = _templates()
+    calm = [t for t in templates if not t[0]]
+    escalating = [t for t in templates if t[0]]
+    rng = random.Random(12)
+    picks = [rng.choice(escalating if rng.random() < share else calm) for _ in range(cases)]
+    with PostgresStore(_database(dsn, partial), max_size=8) as store:
+
+        def write(part: range) -> None:
+            store.append_many(
+                [
+                    Append(
+                        f"bench-{i:07d}",
+                        0,
+                        picks[i][1],
+                        attrs.evolve(picks[i][2], case_id=f"bench-{i:07d}"),
+                    )
+                    for i in part
+                ]
+            )
+
+        step = 500
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(write, (range(a, min(a + step, cases)) for a in range(0, cases, step))))
+    _admin(dsn, f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
+    print(f"built {cases:,} cases in {time.perf_counter() - start:.1f} s: {name}", flush=True)
+    return name
+
+
 # ---------------------------------------------------------------------- the measurement
 
 
@@ -218,15 +283,24 @@ CACHE_MIB = 128
 """The page cache of each of the sweep's connections (``SQLiteStore(cache_mib=...)``)."""
 
 
-def open_hall(path: str) -> Hall:
-    """The benchmark's hall on the store at ``path`` (what each pool worker opens)."""
-    return build_hall(SQLiteStore(path, durability="normal", cache_mib=CACHE_MIB))
+def open_store(target: str) -> Any:
+    """The store at ``target``: a PostgreSQL DSN (``postgresql://...``) or a SQLite path."""
+    if target.startswith("postgresql://"):
+        from hallflow.store.postgres import PostgresStore
+
+        return PostgresStore(target, max_size=4)
+    return SQLiteStore(target, durability="normal", cache_mib=CACHE_MIB)
 
 
-def _pooled(path: Path, processes: int) -> tuple[Any, ...]:
+def open_hall(target: str) -> Hall:
+    """The benchmark's hall on the store at ``target`` (what each pool worker opens)."""
+    return build_hall(open_store(target))
+
+
+def _pooled(target: str, processes: int) -> tuple[Any, ...]:
     """Both bulk sweeps by a :class:`SweepPool` of ``processes`` workers."""
     start = time.perf_counter()
-    with SweepPool(functools.partial(open_hall, str(path)), processes) as pool:
+    with SweepPool(functools.partial(open_hall, target), processes) as pool:
         started = time.perf_counter() - start
         start = time.perf_counter()
         first = pool.sweep(AT)
@@ -239,15 +313,15 @@ def _pooled(path: Path, processes: int) -> tuple[Any, ...]:
 
 
 def measure(
-    path: Path, sample: int, workers: int, processes: int = 1, seed: int = 7
+    target: str, sample: int, workers: int, processes: int = 1, seed: int = 7
 ) -> dict[str, Any]:
-    """Sweep ``path`` (a copy of the cached store) and return the figures."""
+    """Sweep ``target`` (a copy of the cached store) and return the figures."""
     started = 0.0
     if processes > 1:
         first, bulk_s, bulk_cpu, second, second_s, second_cpu, peak_kib, started = _pooled(
-            path, processes
+            target, processes
         )
-    with SQLiteStore(path, durability="normal", cache_mib=CACHE_MIB) as store:
+    with open_store(target) as store:
         hall = build_hall(store)
         if processes == 1:
             start, cpu = time.perf_counter(), time.process_time()
@@ -377,40 +451,79 @@ def main(argv: list[str] | None = None) -> int:
         help="sweep with a SweepPool of this many worker processes (1: in the process)",
     )
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        metavar="DSN",
+        help="sweep a PostgreSQL store on this server instead of SQLite (the server's "
+        "user must be allowed to create databases)",
+    )
+    parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure is not None:  # the child: sweep the copy, print the figures
         print(json.dumps(measure(args.measure, args.sample, args.workers, args.processes)))
         return 0
     cases = args.cases or (QUICK if args.quick else FULL)
+    if args.postgres is not None:
+        return _main_postgres(args, cases)
     source = cached_store(args.cache, cases, args.escalating)
     if args.build_only:
         return 0
     with tempfile.TemporaryDirectory(dir=args.cache) as work:
         copy = Path(work) / "sweep.sqlite"
         shutil.copyfile(source, copy)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--measure",
-                str(copy),
-                "--sample",
-                str(args.sample),
-                "--workers",
-                str(args.workers),
-                "--processes",
-                str(args.processes),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        proc = _child(args, str(copy))
+    return _finish(args, cases, proc, "sqlite")
+
+
+def _child(args: argparse.Namespace, target: str) -> subprocess.CompletedProcess[str]:
+    """Measure ``target`` in a child process (so that its memory peak is the sweep's own)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--measure",
+            target,
+            "--sample",
+            str(args.sample),
+            "--workers",
+            str(args.workers),
+            "--processes",
+            str(args.processes),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _main_postgres(args: argparse.Namespace, cases: int) -> int:
+    """Build (once) and sweep a copy of the PostgreSQL store."""
+    name = cached_postgres(args.postgres, cases, args.escalating)
+    if args.build_only:
+        return 0
+    run = "hallflow_bench_sup_run"
+    _admin(
+        args.postgres,
+        f'DROP DATABASE IF EXISTS "{run}"',
+        f'CREATE DATABASE "{run}" TEMPLATE "{name}"',
+    )
+    try:
+        proc = _child(args, _database(args.postgres, run))
+    finally:
+        _admin(args.postgres, f'DROP DATABASE IF EXISTS "{run}"')
+    return _finish(args, cases, proc, "postgresql")
+
+
+def _finish(
+    args: argparse.Namespace, cases: int, proc: subprocess.CompletedProcess[str], store: str
+) -> int:
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         return proc.returncode
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     figures["cases"] = cases
+    figures["store"] = store
     figures["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     print(report(figures))
     if args.json is not None:
