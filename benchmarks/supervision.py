@@ -3,7 +3,7 @@
 ::
 
     .venv/bin/python benchmarks/supervision.py [--quick] [--cases N] [--cache DIR]
-        [--sample N] [--json PATH]
+        [--sample N] [--processes N] [--postgres DSN] [--json PATH]
 
 The store: ``--cases`` open cases (default 1,000,000; ``--quick``: 20,000) of Zhenlai's
 construction permit (``hallflow-zhenlai``: promised and legal limits of 20 working days, the
@@ -39,8 +39,15 @@ connection (``cache_mib``):
   extra time of a case that records escalations (measured on a sample of them at a later
   instant, when they reach their next rungs). Reported with the ratio to the bulk sweep.
 
+With ``--postgres DSN`` the same cases are written to a PostgreSQL database on that server
+(``PostgresStore.append_many`` from 8 threads, 500 cases a call), built once and kept as
+``hallflow_bench_sup_<cases>_...``; each run sweeps a copy made with ``CREATE DATABASE ...
+TEMPLATE`` and dropped after. The CPU times are those of hallflow's processes; the server's
+own work shows in the wall time only.
+
 Targets (issue 12): bulk sweep < 5 s for a million open cases, ≥ 20× the reference, memory
-peak < 1 GiB, a second sweep that records nothing.
+peak < 1 GiB, a second sweep that records nothing. Issue 13: the same sweep on PostgreSQL with
+1 and 2 workers, no escalation recorded twice.
 """
 
 from __future__ import annotations
