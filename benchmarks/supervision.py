@@ -319,6 +319,18 @@ def _pooled(target: str, processes: int) -> tuple[Any, ...]:
     return first, bulk_s, bulk_cpu, second, second_s, second_cpu, peak_kib, started
 
 
+def _duplicates(store: Any, case_ids: list[str]) -> int:
+    """Escalations recorded more than once for one case, clock and code, read back."""
+    extra = 0
+    for start in range(0, len(case_ids), 500):
+        for events in store.load_many(case_ids[start : start + 500]).values():
+            seen = [
+                (e.payload["clock"], e.payload["code"]) for e in events if e.kind == "escalated"
+            ]
+            extra += len(seen) - len(set(seen))
+    return extra
+
+
 def measure(
     target: str, sample: int, workers: int, processes: int = 1, seed: int = 7
 ) -> dict[str, Any]:
@@ -339,6 +351,7 @@ def measure(
             second_s, second_cpu = time.perf_counter() - start, time.process_time() - cpu
             peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         escalated = sorted({case_id for case_id, _ in first})
+        duplicates = _duplicates(store, escalated)
         # the reference, from samples
         start, cpu = time.perf_counter(), time.process_time()
         rows = store.find(state="reviewing") + store.find(state="suspended")
@@ -388,6 +401,7 @@ def measure(
             "failures": len(second.failures),
         },
         "memory_peak_mib": peak_kib / 1024,
+        "duplicate_escalations": duplicates,
         "reference": {
             "seconds_extrapolated": reference_s,
             "cpu_seconds_extrapolated": reference_cpu,
@@ -416,6 +430,7 @@ def report(figures: dict[str, Any]) -> str:
         f"second sweep               {s['seconds']:>12.2f} s   "
         f"(CPU {s['cpu_seconds']:.2f} s; {s['escalations']} escalations, {s['folded']} folded)",
         f"memory peak                {figures['memory_peak_mib']:>12.0f} MiB target < 1024",
+        f"escalations recorded twice {figures['duplicate_escalations']:>12,}     (read back)",
         f"per-case reference (extr.) {r['seconds_extrapolated']:>12.1f} s   "
         f"(CPU {r['cpu_seconds_extrapolated']:.1f} s) "
         f"(listing {r['find_seconds']:.1f} s, {r['per_case_us']:.0f} µs a case, "
