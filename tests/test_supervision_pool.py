@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +19,7 @@ from hallflow.cases.hall import Hall
 from hallflow.cases.supervision import SweepReport
 from hallflow.cases.supervision import sweep as reference_sweep
 from hallflow.errors import CommandInputError, StoreArgumentError
+from hallflow.plugins import hookimpl
 from hallflow.store import MemoryStore, SQLiteStore
 from hallflow.store.base import EventStore, even_cuts
 from hallflow.supervision.pool import SweepPool, SweepPoolError
@@ -43,6 +46,28 @@ def open_postgres_hall(dsn: str, schema: str) -> Hall:
     from hallflow.store.postgres import PostgresStore
 
     return make_hall(PostgresStore(dsn, schema=schema, max_size=2))
+
+
+class DiesOnce:
+    """Kills its worker process the first time it is asked about a case (a marker file)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    @hookimpl
+    def hallflow_escalations(self, matter: Any, case: Any, clock: str, status: Any, at: Any) -> Any:
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return ()
+        os._exit(9)  # as SIGKILL would: no cleanup, mid-sweep
+
+
+def open_dying_hall(path: str, marker: str) -> Hall:
+    """The test hall with a plugin that kills the first worker to sweep a candidate."""
+    hall = make_hall(SQLiteStore(path))
+    hall.plugins.register(DiesOnce(marker))
+    return hall
 
 
 def no_hall(path: str) -> Hall:
@@ -209,4 +234,25 @@ def test_a_pool_on_postgresql_records_each_escalation_once(
         assert len(got) == len(set(escalations(got)))
         assert (list(again), again.folded) == ([], 0)
         assert histories(make_hall(store)) == histories(reference)
+        assert store.verify().ok
+
+
+def test_a_worker_killed_mid_sweep_has_its_share_taken_over(tmp_path: Path) -> None:
+    """Issue 13: nothing half-done, the dead worker's ranges swept again, nothing twice."""
+    path = tmp_path / "hall.db"
+    with SQLiteStore(path) as store:
+        fill(make_hall(store))
+    shutil.copy(path, tmp_path / "twin.db")
+    marker = tmp_path / "died"
+    opener = partial(open_dying_hall, str(path), str(marker))
+    with SweepPool(opener, 2, parts_per_process=2, chunk=3) as pool:
+        got = pool.sweep(WHEN)
+        assert marker.exists() and pool.restarts == 1
+        again = pool.sweep(WHEN)
+    with SQLiteStore(tmp_path / "twin.db") as twin_store, SQLiteStore(path) as store:
+        twin = make_hall(twin_store)
+        expected = reference_sweep(twin, WHEN)
+        assert set(escalations(got)) <= set(escalations(expected))  # what the survivors said
+        assert (list(again), again.folded) == ([], 0)
+        assert histories(make_hall(store)) == histories(twin)  # every escalation, once
         assert store.verify().ok

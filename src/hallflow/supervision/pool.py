@@ -20,12 +20,14 @@ as :class:`~hallflow.store.SQLiteStore` is; not :class:`~hallflow.store.MemorySt
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 import resource
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -37,10 +39,13 @@ from hallflow.supervision.sweep import CHUNK, sweep
 if TYPE_CHECKING:
     from hallflow.cases.hall import Hall
 
-__all__ = ["PARTS_PER_PROCESS", "SweepPool", "SweepPoolError"]
+__all__ = ["PARTS_PER_PROCESS", "RESTARTS", "SweepPool", "SweepPoolError"]
 
 PARTS_PER_PROCESS = 4
 """Ranges per worker process in a sweep."""
+
+RESTARTS = 3
+"""How many times one sweep starts the workers again after one of them died."""
 
 _START_METHODS = ("forkserver", "spawn", "fork")
 
@@ -147,72 +152,117 @@ class SweepPool:
         self.processes = processes
         self._parts = processes * parts_per_process
         self._chunk = chunk
-        context = multiprocessing.get_context(start_method)
-        barrier = context.Barrier(processes, timeout=timeout)
-        self._executor = ProcessPoolExecutor(
-            processes, mp_context=context, initializer=_open, initargs=(open_hall, barrier)
-        )
+        self._open_hall = open_hall
+        self._context = multiprocessing.get_context(start_method)
+        self._timeout = float(timeout)
         self.memory_kib: dict[int, int] = {}
         """The peak resident memory of each worker process (KiB, by pid), as last reported."""
         self.cpu_seconds = 0.0
         """The CPU time the workers spent in the last sweep, in all."""
+        self.restarts = 0
+        """How many times the workers were started again after one of them died."""
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        """Start the workers; return once each has opened its hall."""
+        barrier = self._context.Barrier(self.processes, timeout=self._timeout)
+        executor = ProcessPoolExecutor(
+            self.processes,
+            mp_context=self._context,
+            initializer=_open,
+            initargs=(self._open_hall, barrier),
+        )
         try:
             # each of these waits at the barrier until all have started, so they run one
             # per process: once they return, every process has opened its hall
-            ready = [self._executor.submit(_ready) for _ in range(processes)]
-            wait(ready, timeout=timeout)
+            ready = [executor.submit(_ready) for _ in range(self.processes)]
+            wait(ready, timeout=self._timeout)
             for future in ready:  # a worker's own reason first, then any other failure
                 if future.done() and isinstance(future.exception(), SweepPoolError):
                     future.result()
             for future in ready:
-                pid, kib = future.result(timeout=timeout)
+                pid, kib = future.result(timeout=self._timeout)
                 self.memory_kib[pid] = kib
         except BaseException as exc:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=False, cancel_futures=True)
             if isinstance(exc, HallflowError):
                 raise
             raise SweepPoolError(
                 f"the sweep pool's workers did not all open their halls: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        return executor
+
+    def _restart(self) -> None:
+        """A worker died: stop what is left of the pool and start it again."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.restarts += 1
+        self._executor = self._start()
 
     def sweep(self, at: dt.datetime) -> SweepReport:
         """Sweep every open case at ``at``, the ranges shared among the workers.
 
+        A worker that dies mid-sweep (killed, out of memory) loses nothing the others did,
+        and nothing of its own is half-done: each batch of escalations is one transaction,
+        and what it committed before it died is acknowledged by the next look at those
+        cases. The pool is started again and the ranges that did not finish are swept again
+        (up to :data:`RESTARTS` times in one sweep): the dead worker's share is taken over,
+        each escalation still recorded once.
+
         Returns:
             The merged report: every escalation recorded, every case that failed, and the
-            counts of cases read and folded.
+            counts of cases read and folded. (Escalations that a worker committed before it
+            died are in the store, but not in the report: its answer died with it.)
 
         Raises:
             CommandInputError: ``at`` is not an aware instant.
-            SweepPoolError: a worker process died; what the others recorded stands (a
-                sweep is idempotent: sweep again).
+            SweepPoolError: workers died more than :data:`RESTARTS` times, or a range
+                failed as a whole (its store failed); what was recorded stands (a sweep is
+                idempotent: sweep again).
         """
         when = check_instant("sweep.at", at)
-        try:
-            cuts = self._executor.submit(_split, self._parts).result()
-            bounds = [None, *cuts, None]
-            parts = [
-                self._executor.submit(_sweep_part, when, bounds[i], bounds[i + 1], self._chunk)
-                for i in range(len(bounds) - 1)
-            ]
-            report = SweepReport()
-            self.cpu_seconds = 0.0
-            for future in parts:
-                part, pid, kib, used = future.result()
+        report = SweepReport()
+        self.cpu_seconds = 0.0
+        bounds: list[str | None] | None = None
+        pending: list[tuple[str | None, str | None]] = []
+        for attempt in range(RESTARTS + 1):
+            if attempt:
+                self._restart()
+            try:
+                if bounds is None:
+                    cuts = self._executor.submit(_split, self._parts).result()
+                    bounds = [None, *cuts, None]
+                    pending = list(itertools.pairwise(bounds))
+                futures = {
+                    rng: self._executor.submit(_sweep_part, when, rng[0], rng[1], self._chunk)
+                    for rng in pending
+                }
+            except BrokenProcessPool:
+                continue
+            for rng, future in futures.items():
+                try:
+                    part, pid, kib, used = future.result()
+                except BrokenProcessPool:
+                    continue  # a worker died: this range is swept again
+                except HallflowError:
+                    raise
+                except Exception as exc:  # could not pickle, or the like
+                    raise SweepPoolError(
+                        f"the sweep failed in a worker: {type(exc).__name__}: {exc}"
+                    ) from exc
+                pending.remove(rng)
                 self.cpu_seconds += used
                 report.extend(part)
                 report.failures.extend(part.failures)
                 report.swept += part.swept
                 report.folded += part.folded
                 self.memory_kib[pid] = max(self.memory_kib.get(pid, 0), kib)
-        except HallflowError:
-            raise
-        except Exception as exc:  # a worker died (BrokenProcessPool) or could not pickle
-            raise SweepPoolError(
-                f"the sweep failed in a worker: {type(exc).__name__}: {exc}"
-            ) from exc
-        return report
+            if bounds is not None and not pending:
+                return report
+        raise SweepPoolError(
+            f"the sweep pool's workers died {RESTARTS + 1} times in one sweep; "
+            f"{len(pending) if bounds is not None else 'all'} ranges were not swept"
+        )
 
     def close(self) -> None:
         """Stop the worker processes (after the sweep under way, if any)."""
