@@ -92,12 +92,14 @@ def _is_unicode(value: str) -> bool:
 
 
 def _check_text(field: str, value: object, *, nonempty: bool) -> None:
-    if type(value) is str and value.isascii() and (value or not nonempty):
+    if type(value) is str and value.isascii() and (value or not nonempty) and "\x00" not in value:
         return  # ASCII is valid Unicode: the common case, without the encode below
     if not isinstance(value, str) or (nonempty and not value):
         raise AppendRequestError(
             field, value, "must be a non-empty str" if nonempty else "must be a str"
         )
+    if "\x00" in value:  # every store refuses it: PostgreSQL's text cannot hold it
+        raise AppendRequestError(field, value, "must not contain NUL (U+0000)")
     if not _is_unicode(value):
         raise AppendRequestError(field, value, "must be valid Unicode text (no lone surrogates)")
 
