@@ -7,7 +7,8 @@ the store (it imports them; they never import it) and below the demo and the CLI
 * :mod:`~hallflow.supervision.sweep` — the bulk sweep over the store's open clocks
   (escalation ladders as data, the imperative hook only for clocks whose level rose):
   ``from hallflow.supervision.sweep import sweep`` (not re-exported here, where the name
-  would hide the module).
+  would hide the module); :mod:`~hallflow.supervision.pool` — the same sweep split across
+  worker processes (:class:`SweepPool`).
 * :mod:`~hallflow.supervision.calendar_change` — a published notice replaces a provisional
   year: recompute every open clock, record the due dates that moved.
 * :mod:`~hallflow.supervision.evaluation`, :mod:`~hallflow.supervision.complaints` —
@@ -41,6 +42,7 @@ from hallflow.supervision.evaluation import (
     RatingChannel,
     Supervision,
 )
+from hallflow.supervision.pool import SweepPool, SweepPoolError
 from hallflow.supervision.report import render_table, report_data, to_csv, to_json, write_parquet
 from hallflow.supervision.scoring import (
     Assessment,
@@ -110,6 +112,8 @@ __all__ = [
     "Summary",
     "Supervision",
     "SweepFailure",
+    "SweepPool",
+    "SweepPoolError",
     "SweepReport",
     "Table",
     "apply_calendar_change",
