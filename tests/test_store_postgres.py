@@ -170,14 +170,20 @@ def test_nul_in_text_is_refused_naming_the_field_and_never_matches(
 ) -> None:
     with PostgresStore(postgres_dsn, schema=pg_schema) as store:
         with pytest.raises(AppendRequestError) as info:
-            store.append("c\x00", 0, [ev()], mkrow("c\x00", 1))
+            store.append("c\x00", 0, [ev()], mkrow("c1", 1))  # the id is checked first
         assert info.value.field == "case_id"
+        # every store refuses NUL (base.prepare_append); events and rows already at
+        # construction, naming the field
         with pytest.raises(AppendRequestError) as info:
-            store.append("c1", 0, [NewEvent("k", "a\x00", T0)], mkrow("c1", 1))
-        assert info.value.field == "events[0].actor"
+            NewEvent("k", "a\x00", T0)
+        assert info.value.field == "actor"
         with pytest.raises(AppendRequestError) as info:
-            store.append_many([Append("c1", 0, [ev()], mkrow("c1", 1, window="w\x00"))])
-        assert info.value.field == "appends[0].row.window"
+            mkrow("c1", 1, window="w\x00")
+        assert info.value.field == "window"
+        with pytest.raises(AppendRequestError) as info:
+            store.append_many([Append("c\x00", 0, [ev()], mkrow("c1", 1))])
+        assert info.value.field == "case_id"
+        assert store.case_ids() == []
         store.append("c1", 0, [ev(payload={"t": "a\x00b"})], mkrow("c1", 1))  # JSON escapes it
         assert store.load("c1")[0].payload == {"t": "a\x00b"}
         with pytest.raises(CaseNotFoundError):
