@@ -44,7 +44,6 @@ from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool
 
 from hallflow.errors import (
-    AppendRequestError,
     CaseNotFoundError,
     ConcurrencyError,
     IdempotencyError,
@@ -402,7 +401,6 @@ class PostgresStore:
         request = prepare_append(
             case_id, expected_version, events, row, idempotency_key, request_digest
         )
-        _check_nul(request, "")
         self._check_usable()
         version = self._group.run(request)
         assert isinstance(version, int)
@@ -416,8 +414,6 @@ class PostgresStore:
         refusal and the others commit.
         """
         requests = prepare_many(appends)
-        for index, request in enumerate(requests):
-            _check_nul(request, f"appends[{index}].")
         if not requests:
             return []
         self._check_usable()
@@ -936,28 +932,6 @@ def _redacted(dsn: str) -> str:
     if "password" in params:
         params["password"] = "***"
     return repr(psycopg.conninfo.make_conninfo("", **params))
-
-
-def _check_nul(request: PreparedAppend, prefix: str) -> None:
-    """Refuse text PostgreSQL cannot store: the NUL character (payloads escape it as JSON)."""
-    r = request.row
-    fields: list[tuple[str, object]] = [
-        ("case_id", request.case_id),
-        ("idempotency_key", request.idempotency_key),
-        ("request_digest", request.request_hash if request.idempotency_key else None),
-        ("row.matter", r.matter),
-        ("row.applicant", r.applicant),
-        ("row.window", r.window),
-        ("row.state", r.state),
-    ]
-    for index, e in enumerate(request.events):
-        fields.append((f"events[{index}].kind", e.kind))
-        fields.append((f"events[{index}].actor", e.actor))
-    for field, value in fields:
-        if _has_nul(value):
-            raise AppendRequestError(
-                prefix + field, value, "must not hold the NUL character (PostgreSQL text)"
-            )
 
 
 def _stored(case_id: str, r: Sequence[Any]) -> StoredEvent:
